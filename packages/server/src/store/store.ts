@@ -1,0 +1,65 @@
+import type { Notification, StreamEventType } from '@herald/protocol';
+
+/** One event to append to a user's stream, already validated at the edge. */
+export interface AppendInput {
+  userId: string;
+  type: 'new_notification' | 'task_update';
+  payload: Record<string, unknown>;
+  /** Idempotency key, unique per user: a second append with the same key stores nothing. */
+  key: string | null;
+}
+
+/** An event of a user's stream, as stored: what a connection sends and what resume replays. */
+export interface StoredEvent {
+  userId: string;
+  seq: number;
+  type: StreamEventType;
+  /** For new_notification the whole Notification; for the others the frame's payload. */
+  payload: Record<string, unknown>;
+  createdAt: string;
+}
+
+export type NotificationStatus = 'unread' | 'read' | 'all';
+
+export interface ListQuery {
+  status: NotificationStatus;
+  limit: number;
+  /** Return notifications older than this seq (exclusive); the first page when absent. */
+  beforeSeq?: number;
+}
+
+export interface NotificationPage {
+  items: Notification[];
+  /** The seq to pass as beforeSeq for the next page, or null on the last page. */
+  nextBeforeSeq: number | null;
+}
+
+/**
+ * The inbox and the per-user event streams.
+ *
+ * Guarantees: every stored event gets its user's next seq (1, 2, 3, ... with no gap) in the same transaction
+ * that stores it, so an event that a caller sees returned is durable and readable by eventsAfter. Appends with
+ * a key already stored for that user are skipped, atomically with the seq assignment. Writes of one user are
+ * serialised by the database (a row lock on PostgreSQL, the single connection on SQLite); the order in which
+ * two concurrent callers get their results back is not guaranteed, so delivery orders by seq, not by arrival.
+ */
+export interface Store {
+  /** Creates or upgrades the schema; run once at start-up. */
+  migrate(): Promise<void>;
+  /** Appends a batch in one transaction. Returns the events actually stored (duplicates left out), in input order. */
+  append(inputs: readonly AppendInput[]): Promise<StoredEvent[]>;
+  /** Marks the user's own unread notifications among `ids` read; returns the notification_read event, or null when nothing changed. */
+  markRead(userId: string, ids: readonly string[]): Promise<StoredEvent | null>;
+  /** Marks all of the user's unread notifications read; returns the all_read event, or null when nothing was unread. */
+  markAllRead(userId: string): Promise<StoredEvent | null>;
+  /** The user's events with seq > since, in seq order, at most `limit`. */
+  eventsAfter(userId: string, since: number, limit: number): Promise<StoredEvent[]>;
+  /** The user's latest seq, 0 when the user has no events. */
+  headSeq(userId: string): Promise<number>;
+  /** The user's notifications, newest first. */
+  listNotifications(userId: string, query: ListQuery): Promise<NotificationPage>;
+  unreadCount(userId: string): Promise<number>;
+  /** Resolves when the database answers; rejects while it is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,79 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTPayload } from 'jose';
+import { unauthorized, type HeraldError } from '../errors.js';
+
+export interface VerifiedToken {
+  userId: string;
+  /** Seconds since the epoch, when the token has an expiry. */
+  expiresAt?: number;
+}
+
+/** Verifies a bearer token and names its user; rejects with an `unauthorized` HeraldError. */
+export type TokenVerifier = (token: string | undefined) => Promise<VerifiedToken>;
+
+export interface TokenVerifierOptions {
+  jwtSecret?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+  clockToleranceS: number;
+}
+
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
+/** Far above any real JWT; checked before any parsing so an oversized token costs nothing. */
+const MAX_TOKEN_LENGTH = 8 * 1024;
+const MAX_USER_ID_LENGTH = 255;
+
+/**
+ * Builds the verifier from the configured keys. Each algorithm family is bound to its own key source: HS256 only
+ * with the shared secret, the asymmetric ones only with the JWKS, so that a token cannot pick a public key as
+ * an HMAC secret; `alg: none` is never accepted.
+ */
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const secret = options.jwtSecret ? new TextEncoder().encode(options.jwtSecret) : undefined;
+  const jwks = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined;
+  const algorithms = [...(secret ? ['HS256'] : []), ...(jwks ? ASYMMETRIC_ALGORITHMS : [])];
+  if (algorithms.length === 0) throw new Error('A token verifier needs a JWT secret or a JWKS URL');
+
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    if (header.alg === 'HS256' && secret) return secret;
+    if (header.alg !== 'HS256' && jwks) return jwks(header, token);
+    throw new errors.JOSEAlgNotAllowed('unexpected algorithm');
+  };
+
+  return async (token) => {
+    if (!token) throw unauthorized('Missing token');
+    if (token.length > MAX_TOKEN_LENGTH) throw unauthorized('Token too large');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, getKey, {
+        algorithms,
+        issuer: options.issuer,
+        audience: options.audience,
+        clockTolerance: options.clockToleranceS,
+      }));
+    } catch (error) {
+      throw describeFailure(error);
+    }
+    const userId = payload.sub;
+    if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
+      throw unauthorized('Token has no usable sub claim');
+    }
+    return { userId, expiresAt: payload.exp };
+  };
+}
+
+function describeFailure(error: unknown): HeraldError {
+  if (error instanceof errors.JWTExpired) return unauthorized('Token expired', error);
+  if (error instanceof errors.JWTClaimValidationFailed) return unauthorized(`Token claim "${error.claim}" is invalid`, error);
+  if (error instanceof errors.JWSSignatureVerificationFailed) return unauthorized('Token signature is invalid', error);
+  if (error instanceof errors.JOSEAlgNotAllowed) return unauthorized('Token algorithm is not allowed', error);
+  if (error instanceof errors.JWKSNoMatchingKey) return unauthorized('Token key is unknown', error);
+  return unauthorized('Token is malformed', error);
+}
+
+/** The token from `Authorization: Bearer <token>`, if the header has that form. */
+export function bearerToken(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}

@@ -1,0 +1,141 @@
+import envSchema from 'env-schema';
+import Type, { type Static } from 'typebox';
+import { describeSchemaError } from './schema-errors.js';
+
+const ConfigSchema = Type.Object({
+  NODE_ENV: Type.String({ default: 'development' }),
+  HERALD_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  HERALD_PORT: Type.Integer({ default: 8000, minimum: 0, maximum: 65535 }),
+  HERALD_DATA_DIR: Type.String({ default: './data', minLength: 1 }),
+  HERALD_DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  HERALD_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  HERALD_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  HERALD_JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  HERALD_JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  HERALD_JWT_CLOCK_TOLERANCE_S: Type.Integer({ default: 5, minimum: 0, maximum: 300 }),
+  HERALD_API_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  HERALD_PING_INTERVAL_MS: Type.Integer({ default: 30_000, minimum: 10 }),
+  HERALD_IDLE_TIMEOUT_MS: Type.Integer({ default: 60_000, minimum: 20 }),
+  HERALD_MAX_MESSAGE_BYTES: Type.Integer({ default: 64 * 1024, minimum: 256, maximum: 16 * 1024 * 1024 }),
+  HERALD_MAX_BUFFERED_BYTES: Type.Integer({ default: 1024 * 1024, minimum: 1024 }),
+  HERALD_MAX_BODY_BYTES: Type.Integer({ default: 1024 * 1024, minimum: 1024 }),
+  HERALD_MAX_CONNECTIONS_PER_USER: Type.Integer({ default: 20, minimum: 1 }),
+  HERALD_MAX_CONNECTIONS_PER_ADDRESS: Type.Integer({ default: 1000, minimum: 1 }),
+  HERALD_MAX_HANDSHAKES: Type.Integer({ default: 512, minimum: 1 }),
+  HERALD_ALLOWED_ORIGINS: Type.Optional(Type.String()),
+  HERALD_SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 0 }),
+  HERALD_LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+});
+
+type RawConfig = Static<typeof ConfigSchema>;
+
+/** Herald's configuration, validated once at start-up. */
+export interface Config {
+  production: boolean;
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string;
+  jwtSecret?: string;
+  jwksUrl?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string;
+  jwtClockToleranceS: number;
+  apiKey?: string;
+  pingIntervalMs: number;
+  idleTimeoutMs: number;
+  maxMessageBytes: number;
+  maxBufferedBytes: number;
+  maxBodyBytes: number;
+  maxConnectionsPerUser: number;
+  maxConnectionsPerAddress: number;
+  maxHandshakes: number;
+  /** Empty: any Origin is accepted. */
+  allowedOrigins: string[];
+  shutdownTimeoutMs: number;
+  logLevel: string;
+}
+
+/** A configuration error names the variable; start-up prints it as one line and stops. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads HERALD_* variables from `env` into a Config, or throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = parseEnv(env);
+  const config: Config = {
+    production: raw.NODE_ENV === 'production',
+    host: raw.HERALD_HOST,
+    port: raw.HERALD_PORT,
+    dataDir: raw.HERALD_DATA_DIR,
+    databaseUrl: raw.HERALD_DATABASE_URL ?? `${raw.HERALD_DATA_DIR}/herald.db`,
+    jwtSecret: raw.HERALD_JWT_SECRET,
+    jwksUrl: raw.HERALD_JWKS_URL,
+    jwtIssuer: raw.HERALD_JWT_ISSUER,
+    jwtAudience: raw.HERALD_JWT_AUDIENCE,
+    jwtClockToleranceS: raw.HERALD_JWT_CLOCK_TOLERANCE_S,
+    apiKey: raw.HERALD_API_KEY,
+    pingIntervalMs: raw.HERALD_PING_INTERVAL_MS,
+    idleTimeoutMs: raw.HERALD_IDLE_TIMEOUT_MS,
+    maxMessageBytes: raw.HERALD_MAX_MESSAGE_BYTES,
+    maxBufferedBytes: raw.HERALD_MAX_BUFFERED_BYTES,
+    maxBodyBytes: raw.HERALD_MAX_BODY_BYTES,
+    maxConnectionsPerUser: raw.HERALD_MAX_CONNECTIONS_PER_USER,
+    maxConnectionsPerAddress: raw.HERALD_MAX_CONNECTIONS_PER_ADDRESS,
+    maxHandshakes: raw.HERALD_MAX_HANDSHAKES,
+    allowedOrigins: parseOrigins(raw.HERALD_ALLOWED_ORIGINS),
+    shutdownTimeoutMs: raw.HERALD_SHUTDOWN_TIMEOUT_MS,
+    logLevel: raw.HERALD_LOG_LEVEL,
+  };
+  checkConsistency(config);
+  return config;
+}
+
+function parseEnv(env: NodeJS.ProcessEnv): RawConfig {
+  const data: Record<string, string> = {};
+  for (const name of Object.keys(ConfigSchema.properties)) {
+    const value = env[name];
+    // An empty variable means "not set", as in most shells' `VAR= cmd`.
+    if (value !== undefined && value !== '') data[name] = value;
+  }
+  try {
+    return envSchema<RawConfig>({ schema: ConfigSchema, data, dotenv: false });
+  } catch (error) {
+    const errors = (error as { errors?: Parameters<typeof describeSchemaError>[1] }).errors ?? [];
+    throw new ConfigError(`Invalid configuration: ${describeSchemaError('', errors)}`);
+  }
+}
+
+function parseOrigins(value: string | undefined): string[] {
+  if (!value) return [];
+  const origins = value.split(',').map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(
+        `Invalid configuration: HERALD_ALLOWED_ORIGINS has "${origin}"; expected origins like https://app.example.com, comma-separated`,
+      );
+    }
+  }
+  return origins.includes('*') ? [] : origins;
+}
+
+function checkConsistency(config: Config): void {
+  if (config.idleTimeoutMs <= config.pingIntervalMs) {
+    throw new ConfigError(
+      'Invalid configuration: HERALD_IDLE_TIMEOUT_MS must be greater than HERALD_PING_INTERVAL_MS, or clients that answer every ping are cut off',
+    );
+  }
+  if ((config.jwtIssuer || config.jwtAudience) && !config.jwksUrl && !config.jwtSecret) {
+    throw new ConfigError('Invalid configuration: HERALD_JWT_ISSUER and HERALD_JWT_AUDIENCE need HERALD_JWKS_URL or HERALD_JWT_SECRET');
+  }
+  if (config.production && !config.jwtSecret && !config.jwksUrl) {
+    throw new ConfigError('Invalid configuration: HERALD_JWT_SECRET or HERALD_JWKS_URL is required when NODE_ENV=production');
+  }
+  if (config.production && !config.apiKey) {
+    throw new ConfigError('Invalid configuration: HERALD_API_KEY is required when NODE_ENV=production');
+  }
+}

@@ -1,0 +1,168 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
+import type { Broker } from './broker/broker.js';
+import { MemoryBroker } from './broker/memory-broker.js';
+import type { Config } from './config.js';
+import { Delivery } from './deliver.js';
+import { buildHttpApp } from './http/app.js';
+import { Hub } from './hub/hub.js';
+import { createLogger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { createStore } from './store/create-store.js';
+import type { Store, StoredEvent } from './store/store.js';
+import { SocketServer } from './transport/socket-server.js';
+import { StreamSync } from './transport/stream-sync.js';
+
+export interface HeraldOptions {
+  config: Config;
+  /** Defaults to the store that config.databaseUrl names. */
+  store?: Store;
+  /** Defaults to the in-memory broker of a single node. */
+  broker?: Broker;
+  logger?: Logger;
+}
+
+/** What a producer hands Herald: the same shape as one item of `POST /publish`. */
+export interface PublishInput {
+  user_id: string;
+  type: 'new_notification' | 'task_update';
+  payload: Record<string, unknown>;
+  /** Idempotency key: the same id for the same user is stored and delivered once. */
+  id?: string;
+}
+
+/**
+ * A Herald gateway: the composition root that builds store, broker, hub, delivery and transports, and closes
+ * them in reverse. Use `listen()` to serve on its own, or `attach()` to add the WebSocket endpoint to your own
+ * http.Server and call `sendToUser` / `broadcast` from your code.
+ */
+export class Herald {
+  private accepting = true;
+  private closed: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: Config,
+    readonly logger: Logger,
+    private readonly store: Store,
+    private readonly broker: Broker,
+    private readonly hub: Hub,
+    private readonly delivery: Delivery,
+    private readonly sockets: SocketServer,
+    /** The REST API as a Fastify instance (its routes are listed in /openapi.json). */
+    readonly app: FastifyInstance,
+  ) {}
+
+  static async create(options: HeraldOptions): Promise<Herald> {
+    const { config } = options;
+    const logger = options.logger ?? createLogger(config.logLevel);
+    const store = options.store ?? createStore(config.databaseUrl);
+    const broker = options.broker ?? new MemoryBroker();
+    await store.migrate();
+    const verifyToken = createVerifier(config);
+    const hub = new Hub(config);
+    const metrics = new Metrics({ connections: () => hub.connectionCount, users: () => hub.userCount });
+    const delivery = new Delivery(store, broker, metrics);
+    const sync = new StreamSync({
+      store,
+      hub,
+      pingIntervalMs: config.pingIntervalMs,
+      onError: (connection, error) => {
+        // The client resumes from its last seq on reconnect, so closing loses nothing.
+        logger.warn({ err: error, user: connection.userId }, 'catching up failed; closing the connection');
+        connection.close(1011, 'Temporarily unavailable, reconnect');
+      },
+    });
+    await broker.connect({ event: (event) => sync.deliver(event), broadcast: (message) => sync.broadcast(message) });
+    const sockets = new SocketServer({ hub, sync, verifyToken, metrics, logger, ...config });
+    let herald: Herald | undefined;
+    const app = await buildHttpApp({
+      logger,
+      maxBodyBytes: config.maxBodyBytes,
+      allowedOrigins: config.allowedOrigins,
+      user: { store, delivery, verifyToken, metrics },
+      publish: { apiKey: requireApiKey(config), delivery, hub, metrics },
+      ops: { store, metrics, accepting: () => herald?.accepting ?? true },
+    });
+    herald = new Herald(config, logger, store, broker, hub, delivery, sockets, app);
+    app.server.on('upgrade', sockets.handleUpgrade);
+    return herald;
+  }
+
+  /** Serves REST and WebSocket on config.host:config.port (0 picks a free port). */
+  async listen(): Promise<AddressInfo> {
+    await this.app.listen({ host: this.config.host, port: this.config.port });
+    return this.app.server.address() as AddressInfo;
+  }
+
+  /** Adds Herald's WebSocket endpoint (/ws/notifications) to your own server. */
+  attach(server: Server): void {
+    server.on('upgrade', this.sockets.handleUpgrade);
+  }
+
+  /** Stores and delivers one event or a batch (one transaction); returns the events stored, duplicates left out. */
+  async publish(input: PublishInput | readonly PublishInput[]): Promise<StoredEvent[]> {
+    const items = Array.isArray(input) ? input : [input as PublishInput];
+    return this.delivery.publish(
+      items.map((item) => ({ userId: item.user_id, type: item.type, payload: item.payload, key: item.id ?? null })),
+    );
+  }
+
+  /** Stores an event in the user's inbox and pushes it to every tab of the user. */
+  async sendToUser(
+    userId: string,
+    type: PublishInput['type'],
+    payload: Record<string, unknown>,
+    options: { id?: string } = {},
+  ): Promise<StoredEvent | undefined> {
+    const [event] = await this.publish({ user_id: userId, type, payload, id: options.id });
+    return event;
+  }
+
+  /** Pushes a frame to every connected user now; it is not stored and not replayed. */
+  broadcast(type: PublishInput['type'], payload: Record<string, unknown>): void {
+    this.delivery.broadcast(type, payload);
+  }
+
+  isConnected(userId: string): boolean {
+    return this.hub.isConnected(userId);
+  }
+
+  connectedUsers(): string[] {
+    return this.hub.connectedUsers();
+  }
+
+  /**
+   * Graceful stop: refuse new connections, tell every client to reconnect elsewhere (1012) after its queued
+   * frames, finish in-flight requests, then close the broker and the store.
+   */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.accepting = false;
+    await this.sockets.drain(this.config.shutdownTimeoutMs);
+    await this.app.close();
+    await this.broker.close();
+    await this.store.close();
+  }
+}
+
+function createVerifier(config: Config): TokenVerifier {
+  return createTokenVerifier({
+    jwtSecret: config.jwtSecret,
+    jwksUrl: config.jwksUrl,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    clockToleranceS: config.jwtClockToleranceS,
+  });
+}
+
+function requireApiKey(config: Config): string {
+  if (!config.apiKey) throw new Error('HERALD_API_KEY is required to serve the publish API');
+  return config.apiKey;
+}

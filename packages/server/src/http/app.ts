@@ -1,0 +1,50 @@
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { handleError } from './error-handler.js';
+import { opsRoutes, type OpsRoutesOptions } from './ops-routes.js';
+import { publishRoutes, type PublishRoutesOptions } from './publish-routes.js';
+import { userRoutes, type UserRoutesOptions } from './user-routes.js';
+
+export interface HttpAppOptions {
+  logger: Logger;
+  maxBodyBytes: number;
+  allowedOrigins: string[];
+  user: UserRoutesOptions;
+  publish: PublishRoutesOptions;
+  ops: OpsRoutesOptions;
+}
+
+/** The REST side of Herald; the WebSocket side is attached to the same server's upgrade event. */
+export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Each request would be two log lines on a busy publish path; failures are logged where handled.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.maxBodyBytes,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  });
+  app.setErrorHandler(handleError);
+  await app.register(cors, {
+    // With no list configured the API answers any origin; it needs a bearer token anyway, never cookies.
+    origin: options.allowedOrigins.length > 0 ? options.allowedOrigins : true,
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Herald', description: 'Real-time notification gateway: inbox and publish API', version: '0.1.0' },
+      components: {
+        securitySchemes: {
+          userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "A user's JWT; sub is the user id" },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'HERALD_API_KEY, for server-to-server publish' },
+        },
+      },
+    },
+  });
+  await app.register(opsRoutes, options.ops);
+  await app.register(userRoutes, options.user);
+  await app.register(publishRoutes, options.publish);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,29 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../store/store.js';
+
+export interface OpsRoutesOptions {
+  store: Store;
+  metrics: Metrics;
+  /** False once shutdown has begun, so a load balancer stops sending new clients. */
+  accepting: () => boolean;
+}
+
+/** Liveness, readiness and metrics: for orchestrators and Prometheus, outside the OpenAPI document. */
+export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { store, metrics, accepting }) => {
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    if (!accepting()) return reply.code(503).send({ status: 'draining' });
+    try {
+      await store.ping();
+      return { status: 'ready', database: 'ok' };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', database: 'unreachable' });
+    }
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+};

@@ -1,0 +1,94 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { apiKeyMatches } from '../auth/api-key.js';
+import { bearerToken } from '../auth/token-verifier.js';
+import type { Delivery } from '../deliver.js';
+import { badRequest, unauthorized } from '../errors.js';
+import type { Hub } from '../hub/hub.js';
+import type { Metrics } from '../metrics.js';
+import { describeSchemaError } from '../schema-errors.js';
+import { BroadcastBody, BroadcastResponse, ErrorBody, PublishBody, PublishItem, PublishResponse } from './schemas.js';
+
+export interface PublishRoutesOptions {
+  apiKey: string;
+  delivery: Delivery;
+  hub: Hub;
+  metrics: Metrics;
+}
+
+const security = [{ apiKey: [] }];
+const CheckPublishItem = Compile(PublishItem);
+type PublishItem = Static<typeof PublishItem>;
+
+/** Server-to-server ingest: the application's services hand events to Herald here. */
+export const publishRoutes: FastifyPluginAsync<PublishRoutesOptions> = async (app, { apiKey, delivery, hub, metrics }) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.addHook('onRequest', async (request) => {
+    if (!apiKeyMatches(apiKey, bearerToken(request.headers.authorization))) {
+      metrics.authFailures.inc();
+      throw unauthorized('A valid HERALD_API_KEY is required as Bearer token');
+    }
+  });
+
+  api.post(
+    '/publish',
+    {
+      // Validation errors of a one-or-many union are unreadable; the handler names the failing item and field.
+      attachValidation: true,
+      schema: {
+        summary: "Stores events in users' streams and pushes them to every tab; `id` makes a retry harmless",
+        security,
+        body: PublishBody,
+        response: { 200: PublishResponse, 400: ErrorBody, 401: ErrorBody, 413: ErrorBody },
+      },
+    },
+    async (request) => {
+      const items = checkPublishBody(request.body as unknown);
+      const stored = await delivery.publish(
+        items.map((item) => ({ userId: item.user_id, type: item.type, payload: item.payload, key: item.id ?? null })),
+      );
+      return {
+        accepted: items.length,
+        stored: stored.length,
+        events: stored.map((event) => ({
+          user_id: event.userId,
+          seq: event.seq,
+          type: event.type,
+          notification_id: event.type === 'new_notification' ? String(event.payload['id']) : undefined,
+        })),
+      };
+    },
+  );
+
+  api.post(
+    '/broadcast',
+    {
+      schema: {
+        summary: 'Pushes one frame to every connected user now (not stored, no seq, not replayed)',
+        security,
+        body: BroadcastBody,
+        response: { 200: BroadcastResponse, 400: ErrorBody, 401: ErrorBody },
+      },
+    },
+    async (request) => {
+      delivery.broadcast(request.body.type, request.body.payload);
+      return { connections: hub.connectionCount };
+    },
+  );
+};
+
+function checkPublishBody(body: unknown): PublishItem[] {
+  if (Array.isArray(body)) {
+    if (body.length === 0) throw badRequest('body must hold at least one item');
+    if (body.length > 1000) throw badRequest('body must hold at most 1000 items');
+    return body.map((item, index) => checkItem(item, `body[${index}]`));
+  }
+  return [checkItem(body, 'body')];
+}
+
+function checkItem(item: unknown, root: string): PublishItem {
+  if (CheckPublishItem.Check(item)) return item;
+  throw badRequest(describeSchemaError(root, CheckPublishItem.Errors(item)));
+}

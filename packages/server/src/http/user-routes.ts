@@ -1,0 +1,97 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { bearerToken, type TokenVerifier } from '../auth/token-verifier.js';
+import type { Delivery } from '../deliver.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../store/store.js';
+import {
+  ErrorBody,
+  ListQuery,
+  MarkAllReadResponse,
+  MarkReadBody,
+  MarkReadResponse,
+  NotificationPage,
+  UnreadCount,
+} from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    userId: string;
+  }
+}
+
+export interface UserRoutesOptions {
+  store: Store;
+  delivery: Delivery;
+  verifyToken: TokenVerifier;
+  metrics: Metrics;
+}
+
+const security = [{ userToken: [] }];
+const unauthorized = { 401: ErrorBody };
+
+/** The signed-in user's inbox. Every query is scoped by the token's user, so no id or cursor reaches another's. */
+export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { store, delivery, verifyToken, metrics }) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.decorateRequest('userId', '');
+  api.addHook('onRequest', async (request) => {
+    try {
+      request.userId = (await verifyToken(bearerToken(request.headers.authorization))).userId;
+    } catch (error) {
+      metrics.authFailures.inc();
+      throw error;
+    }
+  });
+
+  api.get(
+    '/notifications',
+    {
+      schema: {
+        summary: "The user's notifications, newest first",
+        security,
+        querystring: ListQuery,
+        response: { 200: NotificationPage, ...unauthorized },
+      },
+    },
+    async (request) => {
+      const { status, limit, cursor } = request.query;
+      const page = await store.listNotifications(request.userId, {
+        status,
+        limit,
+        beforeSeq: cursor === undefined ? undefined : Number(cursor),
+      });
+      return { items: page.items, next_cursor: page.nextBeforeSeq === null ? null : String(page.nextBeforeSeq) };
+    },
+  );
+
+  api.get(
+    '/notifications/unread-count',
+    { schema: { summary: 'How many notifications are unread', security, response: { 200: UnreadCount, ...unauthorized } } },
+    async (request) => ({ count: await store.unreadCount(request.userId) }),
+  );
+
+  api.post(
+    '/notifications/mark-read',
+    {
+      schema: {
+        summary: "Marks some of the user's notifications read and tells every tab (notification_read)",
+        security,
+        body: MarkReadBody,
+        response: { 200: MarkReadResponse, 400: ErrorBody, ...unauthorized },
+      },
+    },
+    async (request) => ({ notification_ids: await delivery.markRead(request.userId, request.body.notification_ids) }),
+  );
+
+  api.post(
+    '/notifications/mark-all-read',
+    {
+      schema: {
+        summary: 'Marks every notification read and tells every tab (all_read)',
+        security,
+        response: { 200: MarkAllReadResponse, ...unauthorized },
+      },
+    },
+    async (request) => ({ changed: await delivery.markAllRead(request.userId) }),
+  );
+};

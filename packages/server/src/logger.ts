@@ -1,0 +1,16 @@
+import pino, { type Logger } from 'pino';
+
+/** JSON logs on stdout. Authorization headers and token query parameters are redacted wherever they appear. */
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', 'token'], censor: '[redacted]' },
+    serializers: {
+      req: (request: { method?: string; url?: string }) => ({ method: request.method, url: redactUrl(request.url) }),
+    },
+  });
+}
+
+export function redactUrl(url: string | undefined): string | undefined {
+  return url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]');
+}

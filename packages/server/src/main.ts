@@ -1,0 +1,46 @@
+import { ConfigError, loadConfig } from './config.js';
+import { withDevSecrets } from './dev-secrets.js';
+import { Herald } from './gateway.js';
+
+/** `npm start` / `herald start`: serve until SIGTERM or SIGINT, then stop gracefully and exit 0. */
+export async function serve(): Promise<void> {
+  let herald: Herald;
+  try {
+    const { config, created } = withDevSecrets(loadConfig());
+    herald = await Herald.create({ config });
+    const address = await herald.listen();
+    const base = `http://${address.address}:${address.port}`;
+    herald.logger.info({ url: base, database: describeDatabase(config.databaseUrl) }, 'Herald is listening');
+    if (created.jwtSecretFile) {
+      console.log(`No HERALD_JWT_SECRET was set: generated one in ${created.jwtSecretFile}.`);
+    }
+    if (created.apiKeyFile) console.log(`No HERALD_API_KEY was set: generated one in ${created.apiKeyFile}.`);
+    if (!process.env['HERALD_JWT_SECRET'] && !config.jwksUrl) {
+      console.log(`Mint a user token with: npx herald token <user-id>   then connect to ws://${address.address}:${address.port}/ws/notifications?token=<token>`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+    } else {
+      console.error(`Herald could not start: ${(error as Error).message}`);
+    }
+    process.exit(1);
+  }
+  const stop = (signal: string): void => {
+    herald.logger.info({ signal }, 'shutting down');
+    herald.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        herald.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+function describeDatabase(url: string): string {
+  // Never log a PostgreSQL password.
+  return /^postgres(ql)?:\/\//.test(url) ? url.replace(/\/\/[^@/]*@/, '//***@') : url;
+}

@@ -1,0 +1,51 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Herald's Prometheus metrics, in a registry of their own so that several gateways can share a process. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly connections: Gauge;
+  readonly users: Gauge;
+  readonly messagesIn = this.counter('herald_messages_in_total', 'Frames received from clients');
+  readonly messagesOut = this.counter('herald_messages_out_total', 'Frames sent to clients');
+  readonly eventsPublished = this.counter('herald_events_published_total', 'Events stored and handed to delivery');
+  readonly duplicates = this.counter('herald_publish_duplicates_total', 'Published events skipped as already stored');
+  readonly drops: Counter<'reason'>;
+  readonly authFailures = this.counter('herald_auth_failures_total', 'Rejected tokens on WebSocket and REST');
+  readonly refusedConnections: Counter<'reason'>;
+
+  constructor(sources: { connections: () => number; users: () => number }) {
+    this.connections = new Gauge({
+      name: 'herald_connections',
+      help: 'Open WebSocket connections',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.connections());
+      },
+    });
+    this.users = new Gauge({
+      name: 'herald_users',
+      help: 'Users with at least one open connection',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.users());
+      },
+    });
+    this.drops = new Counter({
+      name: 'herald_drops_total',
+      help: 'Frames not sent, by reason (slow_consumer, duplicate, closed)',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.refusedConnections = new Counter({
+      name: 'herald_refused_connections_total',
+      help: 'WebSocket connections refused, by reason',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });
+  }
+
+  private counter(name: string, help: string): Counter {
+    return new Counter({ name, help, registers: [this.registry] });
+  }
+}

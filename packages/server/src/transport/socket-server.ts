@@ -1,0 +1,195 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CloseCode, ErrorCode } from '@herald/protocol';
+import type { Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { bearerToken, type TokenVerifier, type VerifiedToken } from '../auth/token-verifier.js';
+import type { HeraldError } from '../errors.js';
+import type { Hub } from '../hub/hub.js';
+import type { Metrics } from '../metrics.js';
+import { decodeClientFrame } from './client-frame.js';
+import { Connection } from './connection.js';
+import { encodeError, PING_FRAME, PONG_FRAME } from './encode.js';
+import { KeepaliveWheel } from './keepalive-wheel.js';
+import type { StreamSync } from './stream-sync.js';
+
+export const WS_PATH = '/ws/notifications';
+
+export interface SocketServerOptions {
+  hub: Hub;
+  sync: StreamSync;
+  verifyToken: TokenVerifier;
+  metrics: Metrics;
+  logger: Logger;
+  pingIntervalMs: number;
+  idleTimeoutMs: number;
+  maxMessageBytes: number;
+  maxBufferedBytes: number;
+  maxHandshakes: number;
+  allowedOrigins: string[];
+}
+
+type Handshake = { ok: true; token: VerifiedToken; since: number | undefined } | { ok: false; error: HeraldError | string };
+
+/**
+ * The WebSocket side of Herald: checks each upgrade (path, origin, handshake budget), verifies the token, then
+ * admits the connection to the hub and hands it to StreamSync. Tokens are read here and never logged.
+ */
+export class SocketServer {
+  private readonly wss: WebSocketServer;
+  private readonly wheel: KeepaliveWheel<Connection>;
+  private handshakes = 0;
+  private nextId = 1;
+  private draining = false;
+
+  constructor(private readonly options: SocketServerOptions) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxMessageBytes,
+      // Compression costs ~20x the memory per connection; notification frames are small.
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.wheel = new KeepaliveWheel<Connection>({
+      pingIntervalMs: options.pingIntervalMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      ping: (connection) => connection.send(PING_FRAME),
+      expire: (connection) => {
+        options.metrics.drops.inc({ reason: 'idle' });
+        connection.terminate();
+      },
+    });
+    this.wheel.start();
+  }
+
+  /** The `upgrade` listener for an http.Server. */
+  readonly handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(request.url ?? '/', 'http://herald.invalid');
+    if (url.pathname !== WS_PATH) return this.reject(socket, 404, 'Not Found', 'not_found');
+    if (this.draining) return this.reject(socket, 503, 'Service Unavailable', 'draining');
+    if (!this.originAllowed(request.headers.origin)) return this.reject(socket, 403, 'Forbidden', 'origin');
+    if (this.handshakes >= this.options.maxHandshakes) return this.reject(socket, 503, 'Service Unavailable', 'handshakes');
+    this.handshakes++;
+    void this.authenticate(request, url).then((handshake) => {
+      this.handshakes--;
+      if (socket.destroyed) return;
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, handshake));
+    });
+  };
+
+  get connectionCount(): number {
+    return this.options.hub.connectionCount;
+  }
+
+  /**
+   * Stops taking connections and closes every open one with 1012 so clients reconnect elsewhere; resolves once
+   * they are closed (queued frames are flushed before each close frame) or the timeout passed.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    this.wheel.stop();
+    const closing = [...this.options.hub.all()].map(
+      (connection) =>
+        new Promise<void>((resolve) => {
+          if (connection.ws.readyState === connection.ws.CLOSED) return resolve();
+          connection.ws.once('close', () => resolve());
+          connection.close(CloseCode.ServiceRestart, 'Server restarting, reconnect');
+        }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.all(closing), timeout]);
+    clearTimeout(timer);
+    for (const connection of this.options.hub.all()) connection.terminate();
+    this.wss.close();
+  }
+
+  private async authenticate(request: IncomingMessage, url: URL): Promise<Handshake> {
+    const since = url.searchParams.get('since');
+    const token = url.searchParams.get('token') ?? bearerToken(request.headers.authorization);
+    try {
+      const verified = await this.options.verifyToken(token ?? undefined);
+      if (since !== null && !/^\d{1,15}$/.test(since)) return { ok: false, error: 'since must be a non-negative integer' };
+      return { ok: true, token: verified, since: since === null ? undefined : Number(since) };
+    } catch (error) {
+      return { ok: false, error: error as HeraldError };
+    }
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage, handshake: Handshake): void {
+    const { metrics, logger, hub } = this.options;
+    if (!handshake.ok) {
+      if (typeof handshake.error === 'string') {
+        ws.close(1008, handshake.error);
+        return;
+      }
+      // The close happens before any user state exists; only the reason (never the token) is logged.
+      metrics.authFailures.inc();
+      logger.debug({ reason: handshake.error.message }, 'websocket refused: unauthorized');
+      ws.close(CloseCode.Unauthorized, 'Unauthorized');
+      return;
+    }
+    const address = request.socket.remoteAddress ?? 'unknown';
+    const connection = new Connection(
+      this.nextId++,
+      handshake.token.userId,
+      address,
+      ws,
+      this.options.maxBufferedBytes,
+      metrics,
+      Date.now(),
+    );
+    const admitted = hub.admit(connection);
+    if (!admitted.ok) {
+      metrics.refusedConnections.inc({ reason: 'limit' });
+      connection.close(admitted.code, admitted.reason);
+      return;
+    }
+    this.wheel.add(connection);
+    ws.on('message', (data, isBinary) => this.onMessage(connection, data, isBinary));
+    ws.on('pong', () => (connection.lastSeenAt = Date.now()));
+    ws.on('error', (error) => logger.debug({ err: error, connection: connection.id }, 'websocket error'));
+    ws.on('close', () => {
+      connection.closed = true;
+      this.wheel.remove(connection);
+      hub.remove(connection);
+    });
+    void this.options.sync.open(connection, handshake.since);
+  }
+
+  private onMessage(connection: Connection, data: RawData, isBinary: boolean): void {
+    connection.lastSeenAt = Date.now();
+    this.options.metrics.messagesIn.inc();
+    if (isBinary) {
+      connection.send(encodeError(ErrorCode.InvalidFrame, 'Binary frames are not supported; send JSON text'));
+      return;
+    }
+    const decoded = decodeClientFrame(data.toString());
+    if (!decoded.ok) {
+      connection.send(encodeError(decoded.code, decoded.message));
+      return;
+    }
+    switch (decoded.frame.type) {
+      case 'ping':
+        connection.send(PONG_FRAME);
+        return;
+      case 'pong':
+        return;
+      case 'resume':
+        void this.options.sync.resume(connection, decoded.frame.payload.since);
+        return;
+    }
+  }
+
+  private originAllowed(origin: string | undefined): boolean {
+    const allowed = this.options.allowedOrigins;
+    // Browsers always send Origin; a client without one is not a browser page and cannot be cross-site.
+    return allowed.length === 0 || origin === undefined || allowed.includes(origin);
+  }
+
+  private reject(socket: Duplex, status: number, text: string, reason: string): void {
+    this.options.metrics.refusedConnections.inc({ reason });
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+}

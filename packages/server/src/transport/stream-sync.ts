@@ -1,0 +1,128 @@
+import type { BroadcastMessage } from '../broker/broker.js';
+import type { Hub } from '../hub/hub.js';
+import type { Store, StoredEvent } from '../store/store.js';
+import type { Connection } from './connection.js';
+import { encodeBroadcast, encodeConnected, encodeEvent } from './encode.js';
+
+export interface StreamSyncOptions {
+  store: Store;
+  hub: Hub;
+  pingIntervalMs: number;
+  /** Events read from the store per query while a connection catches up. */
+  pageSize?: number;
+  onError(connection: Connection, error: unknown): void;
+}
+
+const DEFAULT_PAGE_SIZE = 500;
+
+/**
+ * Keeps every connection's view of its user's stream complete and in order. Live events are offered to each
+ * tab; a tab that is behind (just opened, asked to resume, or saw a gap) reads from the store instead until it
+ * has caught up with everything offered meanwhile. Because an event is stored before it is offered, a store read
+ * that starts after an offer always contains it: nothing is held in memory and nothing can fall between the two.
+ */
+export class StreamSync {
+  private readonly pageSize: number;
+
+  constructor(private readonly options: StreamSyncOptions) {
+    this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  }
+
+  /** Fans a stored event out to the user's tabs on this node. */
+  deliver(event: StoredEvent): void {
+    const tabs = this.options.hub.connectionsOf(event.userId);
+    if (!tabs) return;
+    const frame = encodeEvent(event);
+    for (const connection of tabs) {
+      if (connection.offer(event.seq, frame) === 'gap') void this.catchUp(connection);
+    }
+  }
+
+  broadcast(message: BroadcastMessage): void {
+    const frame = encodeBroadcast(message);
+    for (const connection of this.options.hub.all()) connection.send(frame);
+  }
+
+  /**
+   * Starts a freshly admitted connection: it is already in the hub (so live events raise pendingHigh), then it
+   * learns the user's head, and replays from `since` (or from the head when the client gave none).
+   */
+  async open(connection: Connection, since: number | undefined): Promise<void> {
+    try {
+      const head = await this.options.store.headSeq(connection.userId);
+      if (connection.closed) return;
+      // A client ahead of the store (a reset database) starts over from the head it is told about.
+      const start = since === undefined ? head : Math.min(since, head);
+      connection.lastSeq = start;
+      connection.send(
+        encodeConnected({
+          user_id: connection.userId,
+          seq: head,
+          since: start,
+          ping_interval_ms: this.options.pingIntervalMs,
+        }),
+      );
+    } catch (error) {
+      this.options.onError(connection, error);
+      return;
+    }
+    await this.catchUp(connection);
+  }
+
+  /** A `resume` frame: replay everything after `since` again, whatever this connection already sent. */
+  async resume(connection: Connection, since: number): Promise<void> {
+    let head: number;
+    try {
+      head = await this.options.store.headSeq(connection.userId);
+    } catch (error) {
+      this.options.onError(connection, error);
+      return;
+    }
+    if (connection.closed) return;
+    connection.pendingHigh = Math.max(connection.pendingHigh, connection.lastSeq);
+    connection.lastSeq = Math.min(since, head);
+    connection.resumeGeneration++;
+    if (!connection.catchingUp) await this.catchUp(connection);
+  }
+
+  private async catchUp(connection: Connection): Promise<void> {
+    connection.catchingUp = true;
+    try {
+      for (;;) {
+        const generation = connection.resumeGeneration;
+        const events = await this.options.store.eventsAfter(connection.userId, connection.lastSeq, this.pageSize);
+        if (connection.closed) return;
+        if (generation !== connection.resumeGeneration) continue;
+        const sent = await this.sendPage(connection, events);
+        if (!sent || connection.closed) return;
+        if (generation !== connection.resumeGeneration) continue;
+        if (events.length < this.pageSize && connection.pendingHigh <= connection.lastSeq) break;
+      }
+    } catch (error) {
+      this.options.onError(connection, error);
+      return;
+    }
+    // No await between the last check and here: an event offered from now on is judged live.
+    connection.catchingUp = false;
+  }
+
+  /** Sends one page and waits until it has reached the socket, so a long replay never piles up in memory. */
+  private async sendPage(connection: Connection, events: StoredEvent[]): Promise<boolean> {
+    if (events.length === 0) return true;
+    let written: Promise<void> = Promise.resolve();
+    for (const [index, event] of events.entries()) {
+      const last = index === events.length - 1;
+      const frame = encodeEvent(event);
+      if (last) {
+        written = new Promise((resolve) => {
+          if (!connection.send(frame, () => resolve())) resolve();
+        });
+      } else if (!connection.send(frame)) {
+        return false;
+      }
+      connection.lastSeq = event.seq;
+    }
+    await written;
+    return !connection.closed;
+  }
+}

@@ -1,0 +1,55 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+import { SqlStore } from './sql-store.js';
+import type { Store } from './store.js';
+
+export interface CreateStoreOptions {
+  /**
+   * Called when an idle PostgreSQL connection fails (the server restarted, the network dropped). The pool drops
+   * that connection and opens another on the next query; the default is to ignore it, since ping() reports
+   * an unreachable database.
+   */
+  onPoolError?: (error: Error) => void;
+}
+
+/** How long a query waits for a PostgreSQL connection before it fails, so that ping() cannot hang. */
+const PG_CONNECT_TIMEOUT_MS = 5_000;
+/** How long a SQLite write waits for another process's lock before it fails with SQLITE_BUSY. */
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * A Store for a database URL: `postgres://` or `postgresql://` is PostgreSQL; anything else is a SQLite file
+ * path (a `sqlite:` or `file:` prefix is allowed). Call migrate() before use.
+ */
+export function createStore(databaseUrl: string, options: CreateStoreOptions = {}): Store {
+  const dialect = /^postgres(ql)?:\/\//i.test(databaseUrl)
+    ? postgresDialect(databaseUrl, options)
+    : sqliteDialect(sqlitePath(databaseUrl));
+  return new SqlStore(new Kysely<Database>({ dialect }));
+}
+
+function postgresDialect(connectionString: string, options: CreateStoreOptions): Dialect {
+  const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  // Without a listener, an idle client's error is an unhandled 'error' event and takes the process down.
+  pool.on('error', (error) => options.onPoolError?.(error));
+  return new PostgresDialect({ pool });
+}
+
+function sqliteDialect(path: string): Dialect {
+  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+  const db = new BetterSqlite3(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+  // WAL lets readers (another process, a backup) run beside the writer; foreign keys are off by default.
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  return new SqliteDialect({ database: db });
+}
+
+/** `sqlite:///var/lib/herald.db` and `file:data/herald.db` name the same files as the bare paths. */
+function sqlitePath(databaseUrl: string): string {
+  return databaseUrl.replace(/^(sqlite|file):(\/\/)?/i, '');
+}

@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as inbox from './0001-inbox.js';
+
+/**
+ * Every migration, listed by hand rather than found by a folder scan, so that the same list runs from dist/,
+ * from tsx and from vitest. Names sort in the order they apply; never rename or edit one that has shipped.
+ */
+const migrations: Record<string, Migration> = {
+  '0001-inbox': inbox,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};

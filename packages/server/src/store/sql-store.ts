@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import { Migrator, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Notification, StreamEventType } from '@herald/protocol';
+import { migrationProvider } from './migrations/index.js';
+import type { Database, EventsTable, NotificationsTable } from './schema.js';
+import type { AppendInput, ListQuery, NotificationPage, Store, StoredEvent } from './store.js';
+
+/** Ids per UPDATE ... IN (...): far below SQLite's and PostgreSQL's bound-parameter limits. */
+const IN_LIST_CHUNK = 500;
+
+type Trx = Transaction<Database>;
+type EventRow = Pick<Selectable<EventsTable>, 'user_id' | 'seq' | 'type' | 'payload' | 'created_at'>;
+
+/**
+ * The Store over Kysely: the same queries for SQLite and PostgreSQL, so both keep the same guarantees.
+ *
+ * Every write of a user first takes that user's user_streams row (the upsert that bumps last_seq, or a no-op
+ * UPDATE when the write may turn out to change nothing). On PostgreSQL that row lock serialises the user's
+ * writers until commit, so seqs come out 1, 2, 3 with no gap; on SQLite the single connection does the same.
+ * Taking it first, always, keeps the lock order the same in every transaction, so they cannot deadlock.
+ */
+export class SqlStore implements Store {
+  readonly #db: Kysely<Database>;
+  #closed = false;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async migrate(): Promise<void> {
+    const { error } = await new Migrator({ db: this.#db, provider: migrationProvider }).migrateToLatest();
+    if (error !== undefined) throw error;
+  }
+
+  async append(inputs: readonly AppendInput[]): Promise<StoredEvent[]> {
+    if (inputs.length === 0) return [];
+    return this.#db.transaction().execute(async (trx) => {
+      const stored: (StoredEvent | undefined)[] = [];
+      // A batch for several users locks their streams in user id order, not input order: two batches naming
+      // the same users in opposite orders would otherwise deadlock on PostgreSQL.
+      for (const index of lockOrder(inputs)) {
+        stored[index] = await appendInput(trx, inputs[index]!);
+      }
+      return stored.filter((event): event is StoredEvent => event !== undefined);
+    });
+  }
+
+  async markRead(userId: string, ids: readonly string[]): Promise<StoredEvent | null> {
+    const wanted = [...new Set(ids)];
+    if (wanted.length === 0) return null;
+    return this.#db.transaction().execute(async (trx) => {
+      await lockStream(trx, userId);
+      const readAt = now();
+      const changed = new Set<string>();
+      for (const chunk of chunks(wanted, IN_LIST_CHUNK)) {
+        // The user_id and status conditions make other users' ids, unknown ids and read ones match nothing,
+        // so the caller learns only which of its own notifications changed.
+        const rows = await trx
+          .updateTable('notifications')
+          .set({ status: 'read', read_at: readAt })
+          .where('user_id', '=', userId)
+          .where('status', '=', 'unread')
+          .where('id', 'in', chunk)
+          .returning('id')
+          .execute();
+        for (const row of rows) changed.add(row.id);
+      }
+      if (changed.size === 0) return null;
+      const notificationIds = wanted.filter((id) => changed.has(id));
+      return appendUserEvent(trx, userId, 'notification_read', { notification_ids: notificationIds });
+    });
+  }
+
+  async markAllRead(userId: string): Promise<StoredEvent | null> {
+    return this.#db.transaction().execute(async (trx) => {
+      await lockStream(trx, userId);
+      const result = await trx
+        .updateTable('notifications')
+        .set({ status: 'read', read_at: now() })
+        .where('user_id', '=', userId)
+        .where('status', '=', 'unread')
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return null;
+      return appendUserEvent(trx, userId, 'all_read', {});
+    });
+  }
+
+  async eventsAfter(userId: string, since: number, limit: number): Promise<StoredEvent[]> {
+    if (limit < 1) return [];
+    const rows = await this.#db
+      .selectFrom('events')
+      .select(['user_id', 'seq', 'type', 'payload', 'created_at'])
+      .where('user_id', '=', userId)
+      .where('seq', '>', since)
+      .orderBy('seq', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(toStoredEvent);
+  }
+
+  async headSeq(userId: string): Promise<number> {
+    const row = await this.#db
+      .selectFrom('user_streams')
+      .select('last_seq')
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row?.last_seq ?? 0;
+  }
+
+  async listNotifications(userId: string, query: ListQuery): Promise<NotificationPage> {
+    if (query.limit < 1) return { items: [], nextBeforeSeq: null };
+    const { status, beforeSeq } = query;
+    // One row past the page tells whether another page exists without a second query.
+    const rows = await this.#db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .$if(status !== 'all', (qb) => qb.where('status', '=', status as NotificationsTable['status']))
+      .$if(beforeSeq !== undefined, (qb) => qb.where('seq', '<', beforeSeq!))
+      .orderBy('seq', 'desc')
+      .limit(query.limit + 1)
+      .execute();
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(toNotification),
+      nextBeforeSeq: rows.length > query.limit && last !== undefined ? last.seq : null,
+    };
+  }
+
+  async unreadCount(userId: string): Promise<number> {
+    const row = await this.#db
+      .selectFrom('notifications')
+      .select((eb) => eb.fn.countAll().as('count'))
+      .where('user_id', '=', userId)
+      .where('status', '=', 'unread')
+      .executeTakeFirstOrThrow();
+    // PostgreSQL returns count(*) as a bigint string, SQLite as a number.
+    return Number(row.count);
+  }
+
+  async ping(): Promise<void> {
+    if (this.#closed) throw new Error('the store is closed');
+    await sql`select 1`.execute(this.#db);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#db.destroy();
+  }
+}
+
+async function appendInput(trx: Trx, input: AppendInput): Promise<StoredEvent | undefined> {
+  const seq = await nextSeq(trx, input.userId);
+  const createdAt = now();
+  const notification: Notification | null =
+    input.type === 'new_notification'
+      ? { id: randomUUID(), key: input.key, status: 'unread', created_at: createdAt, read_at: null, payload: input.payload }
+      : null;
+  const payload: Record<string, unknown> = notification === null ? input.payload : { ...notification };
+  const inserted = await trx
+    .insertInto('events')
+    .values({ user_id: input.userId, seq, type: input.type, key: input.key, payload: JSON.stringify(payload), created_at: createdAt })
+    .onConflict((oc) => oc.columns(['user_id', 'key']).doNothing())
+    .returning('seq')
+    .executeTakeFirst();
+  if (inserted === undefined) {
+    // A key already stored: give the seq back while the stream row is still ours, so no gap is left.
+    await trx.updateTable('user_streams').set({ last_seq: seq - 1 }).where('user_id', '=', input.userId).execute();
+    return undefined;
+  }
+  if (notification !== null) {
+    await trx
+      .insertInto('notifications')
+      .values({ ...notification, user_id: input.userId, seq, payload: JSON.stringify(notification.payload) })
+      .execute();
+  }
+  return { userId: input.userId, seq, type: input.type, payload, createdAt };
+}
+
+/** Appends an event of the user's own making (no key, so never deduplicated). */
+async function appendUserEvent(
+  trx: Trx,
+  userId: string,
+  type: StreamEventType,
+  payload: Record<string, unknown>,
+): Promise<StoredEvent> {
+  const seq = await nextSeq(trx, userId);
+  const createdAt = now();
+  await trx
+    .insertInto('events')
+    .values({ user_id: userId, seq, type, key: null, payload: JSON.stringify(payload), created_at: createdAt })
+    .execute();
+  return { userId, seq, type, payload, createdAt };
+}
+
+/** Takes the user's next seq; on PostgreSQL the row stays locked until the transaction ends. */
+async function nextSeq(trx: Trx, userId: string): Promise<number> {
+  const row = await trx
+    .insertInto('user_streams')
+    .values({ user_id: userId, last_seq: 1 })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ last_seq: sql<number>`user_streams.last_seq + 1` }))
+    .returning('last_seq')
+    .executeTakeFirstOrThrow();
+  return row.last_seq;
+}
+
+/**
+ * Locks the user's stream row without changing it (SELECT ... FOR UPDATE does not exist in SQLite), for writes
+ * that may end up appending nothing. A user without the row has no notifications, so there is nothing to lock.
+ */
+async function lockStream(trx: Trx, userId: string): Promise<void> {
+  await trx
+    .updateTable('user_streams')
+    .set((eb) => ({ last_seq: eb.ref('last_seq') }))
+    .where('user_id', '=', userId)
+    .execute();
+}
+
+function lockOrder(inputs: readonly AppendInput[]): number[] {
+  // Array.prototype.sort is stable, so one user's items keep their input order and so their seq order.
+  return inputs
+    .map((_, index) => index)
+    .sort((a, b) => compare(inputs[a]!.userId, inputs[b]!.userId));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
+}
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    userId: row.user_id,
+    seq: row.seq,
+    type: row.type,
+    payload: parsePayload(row.payload),
+    createdAt: row.created_at,
+  };
+}
+
+function toNotification(row: Selectable<NotificationsTable>): Notification {
+  return {
+    id: row.id,
+    key: row.key,
+    status: row.status,
+    created_at: row.created_at,
+    read_at: row.read_at,
+    payload: parsePayload(row.payload),
+  };
+}
+
+function parsePayload(text: string): Record<string, unknown> {
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

@@ -40,10 +40,10 @@ export interface PublishInput {
  * http.Server and call `sendToUser` / `broadcast` from your code.
  */
 export class Herald {
-  private accepting = true;
   private closed: Promise<void> | undefined;
 
   private constructor(
+    private readonly lifecycle: { accepting: boolean },
     readonly config: Config,
     readonly logger: Logger,
     private readonly store: Store,
@@ -77,16 +77,16 @@ export class Herald {
     });
     await broker.connect({ event: (event) => sync.deliver(event), broadcast: (message) => sync.broadcast(message) });
     const sockets = new SocketServer({ hub, sync, verifyToken, metrics, logger, ...config });
-    let herald: Herald | undefined;
+    const lifecycle = { accepting: true };
     const app = await buildHttpApp({
       logger,
       maxBodyBytes: config.maxBodyBytes,
       allowedOrigins: config.allowedOrigins,
       user: { store, delivery, verifyToken, metrics },
       publish: { apiKey: requireApiKey(config), delivery, hub, metrics },
-      ops: { store, metrics, accepting: () => herald?.accepting ?? true },
+      ops: { store, metrics, accepting: () => lifecycle.accepting },
     });
-    herald = new Herald(config, logger, store, broker, hub, delivery, sockets, app);
+    const herald = new Herald(lifecycle, config, logger, store, broker, hub, delivery, sockets, app);
     app.server.on('upgrade', sockets.handleUpgrade);
     return herald;
   }
@@ -144,7 +144,7 @@ export class Herald {
   }
 
   private async shutdown(): Promise<void> {
-    this.accepting = false;
+    this.lifecycle.accepting = false;
     await this.sockets.drain(this.config.shutdownTimeoutMs);
     await this.app.close();
     await this.broker.close();

@@ -58,7 +58,11 @@ export class Herald {
   static async create(options: HeraldOptions): Promise<Herald> {
     const { config } = options;
     const logger = options.logger ?? createLogger(config.logLevel);
-    const store = options.store ?? createStore(config.databaseUrl);
+    const store =
+      options.store ??
+      createStore(config.databaseUrl, {
+        onPoolError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
+      });
     const broker = options.broker ?? new MemoryBroker();
     await store.migrate();
     const verifyToken = createVerifier(config);

@@ -9,6 +9,9 @@ export interface OpsRoutesOptions {
   accepting: () => boolean;
 }
 
+/** Probes give up after a second or two; an unreachable database must answer 503 before that, not hang. */
+const READY_TIMEOUT_MS = 1_000;
+
 /** Liveness, readiness and metrics: for orchestrators and Prometheus, outside the OpenAPI document. */
 export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { store, metrics, accepting }) => {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -16,7 +19,7 @@ export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { sto
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     if (!accepting()) return reply.code(503).send({ status: 'draining' });
     try {
-      await store.ping();
+      await withTimeout(store.ping(), READY_TIMEOUT_MS);
       return { status: 'ready', database: 'ok' };
     } catch {
       return reply.code(503).send({ status: 'unavailable', database: 'unreachable' });
@@ -27,3 +30,11 @@ export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { sto
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 };
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,4 +1,6 @@
 interface SchemaErrorLike {
+  keyword?: string;
+  schemaPath?: string;
   instancePath: string;
   message?: string;
   params?: Record<string, unknown>;
@@ -20,6 +22,8 @@ export function describeSchemaError(root: string, errors: Iterable<SchemaErrorLi
       ? String(params['additionalProperties'][0])
       : (params['additionalProperty'] as string | undefined);
     if (extra !== undefined) return `${[...path, extra].join('.')} is not allowed`;
+    // TypeBox reports an extra property first at its own path, as failing the `additionalProperties: false` schema.
+    if (error.keyword === 'boolean' && error.schemaPath?.endsWith('/additionalProperties')) return `${path.join('.')} is not allowed`;
     const allowed = Array.isArray(params['allowedValues']) ? ` (${params['allowedValues'].join(', ')})` : '';
     return `${path.join('.') || root || 'value'} ${error.message ?? 'is invalid'}${allowed}`;
   }

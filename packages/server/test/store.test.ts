@@ -1,10 +1,10 @@
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { Notification } from '@herald/protocol';
 import { createStore } from '../src/store/create-store.js';
 import type { AppendInput, NotificationStatus, Store, StoredEvent } from '../src/store/store.js';
 import { databaseKinds, dropDatabase, freshDatabaseUrl } from './helpers/databases.js';
+import { freePort } from './helpers/free-port.js';
 
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -312,7 +312,7 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
 
 describe('SqlStore on an unreachable PostgreSQL', () => {
   it('rejects ping', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const store = createStore(`postgres://herald:secret@127.0.0.1:${port}/herald`);
     try {
       await expect(store.ping()).rejects.toThrow();
@@ -331,17 +331,4 @@ async function terminateConnections(databaseUrl: string): Promise<void> {
   } finally {
     await admin.end();
   }
-}
-
-/** A port nothing listens on: taken from the OS for a moment, then released. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }

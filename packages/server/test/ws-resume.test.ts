@@ -1,12 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
 import { Herald } from '../src/gateway.js';
 import { mintToken } from '../src/auth/mint-token.js';
-import { createLogger } from '../src/logger.js';
-import { createStore } from '../src/store/create-store.js';
 import type { Store } from '../src/store/store.js';
-import { databaseKinds, dropDatabase, freshDatabaseUrl } from './helpers/databases.js';
-import { startGateway, TEST_API_KEY, TEST_SECRET, uniqueUser, type TestGateway } from './helpers/gateway.js';
+import { databaseKinds } from './helpers/databases.js';
+import { startGateway, TEST_SECRET, uniqueUser, type TestGateway } from './helpers/gateway.js';
 import { TestClient, type Frame } from './helpers/ws-client.js';
 
 /** 1..n */
@@ -382,28 +379,20 @@ function holdingStore(inner: Store) {
 }
 
 describe('races forced at the Store seam', () => {
+  let gateway: TestGateway;
   let herald: Herald;
-  let databaseUrl: string;
   let wsUrl: string;
   let control: ReturnType<typeof holdingStore>;
   beforeAll(async () => {
-    databaseUrl = await freshDatabaseUrl('sqlite');
-    const config = loadConfig({
-      HERALD_HOST: '127.0.0.1',
-      HERALD_PORT: '0',
-      HERALD_DATABASE_URL: databaseUrl,
-      HERALD_JWT_SECRET: TEST_SECRET,
-      HERALD_API_KEY: TEST_API_KEY,
-      HERALD_LOG_LEVEL: 'silent',
+    gateway = await startGateway('sqlite', {
+      wrapStore: (store) => {
+        control = holdingStore(store);
+        return control.store;
+      },
     });
-    control = holdingStore(createStore(databaseUrl));
-    herald = await Herald.create({ config, store: control.store, logger: createLogger('silent') });
-    wsUrl = `ws://127.0.0.1:${(await herald.listen()).port}/ws/notifications`;
+    ({ herald, wsUrl } = gateway);
   });
-  afterAll(async () => {
-    await herald.close();
-    await dropDatabase(databaseUrl);
-  });
+  afterAll(() => gateway.close());
 
   it('a resume frame wins when its head read finishes before the connection\'s own (as on PostgreSQL with two pooled connections)', async () => {
     const user = uniqueUser('resume-first');

@@ -2,6 +2,8 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { Herald } from '../../src/gateway.js';
 import { mintToken } from '../../src/auth/mint-token.js';
 import { createLogger } from '../../src/logger.js';
+import { createStore } from '../../src/store/create-store.js';
+import type { Store } from '../../src/store/store.js';
 import { dropDatabase, freshDatabaseUrl, type DatabaseKind } from './databases.js';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256!';
@@ -28,6 +30,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Reuse a database (e.g. to restart on the same data); a fresh one otherwise, dropped on close. */
   databaseUrl?: string;
+  /** Wraps the real store, e.g. to hold a read at the Store seam and force a race. */
+  wrapStore?: (store: Store) => Store;
 }
 
 /** Starts a real gateway on 127.0.0.1, port 0, on a fresh database of the given kind. */
@@ -44,7 +48,8 @@ export async function startGateway(kind: DatabaseKind, options: StartOptions = {
     HERALD_SHUTDOWN_TIMEOUT_MS: '2000',
     ...options.env,
   });
-  const herald = await Herald.create({ config, logger: createLogger(config.logLevel) });
+  const store = options.wrapStore?.(createStore(databaseUrl));
+  const herald = await Herald.create({ config, store, logger: createLogger(config.logLevel) });
   const address = await herald.listen();
   const baseUrl = `http://127.0.0.1:${address.port}`;
   const request = async (path: string, init: { method?: string; body?: unknown; bearer?: string }) => {

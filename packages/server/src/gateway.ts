@@ -7,8 +7,10 @@ import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
 import type { Config } from './config.js';
 import { Delivery } from './deliver.js';
+import { badRequest } from './errors.js';
 import { buildHttpApp } from './http/app.js';
 import { Hub } from './hub/hub.js';
+import { decodePublishItem, toAppendInput, type PublishItem } from './ingest/publish-item.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createStore } from './store/create-store.js';
@@ -26,13 +28,7 @@ export interface HeraldOptions {
 }
 
 /** What a producer hands Herald: the same shape as one item of `POST /publish`. */
-export interface PublishInput {
-  user_id: string;
-  type: 'new_notification' | 'task_update';
-  payload: Record<string, unknown>;
-  /** Idempotency key: the same id for the same user is stored and delivered once. */
-  id?: string;
-}
+export type PublishInput = PublishItem;
 
 /**
  * A Herald gateway: the composition root that builds store, broker, hub, delivery and transports, and closes
@@ -109,9 +105,13 @@ export class Herald {
   /** Stores and delivers one event or a batch (one transaction); returns the events stored, duplicates left out. */
   async publish(input: PublishInput | readonly PublishInput[]): Promise<StoredEvent[]> {
     const items = Array.isArray(input) ? input : [input as PublishInput];
-    return this.delivery.publish(
-      items.map((item) => ({ userId: item.user_id, type: item.type, payload: item.payload, key: item.id ?? null })),
-    );
+    // The library is an edge too: a caller in plain JavaScript gets the same checks as an HTTP producer.
+    const checked = items.map((item, index) => {
+      const decoded = decodePublishItem(item, Array.isArray(input) ? `input[${index}]` : 'input');
+      if (!decoded.ok) throw badRequest(decoded.message);
+      return decoded.item;
+    });
+    return this.delivery.publish(checked.map((item) => toAppendInput(item)));
   }
 
   /** Stores an event in the user's inbox and pushes it to every tab of the user. */

@@ -135,6 +135,18 @@ describe('Herald embedded in your own node:http server', () => {
     await Promise.all([...tabs, late].map((tab) => tab.close()));
   });
 
+  it('refuses a malformed event from plain JavaScript with a message naming the field, and stores nothing', async () => {
+    const user = uniqueUser('lib-bad');
+    await expect(herald.publish({ user_id: user, type: 'bogus', payload: {} } as never)).rejects.toMatchObject({
+      code: 'bad_request',
+      message: 'input.type must be equal to one of the allowed values (new_notification, task_update)',
+    });
+    await expect(
+      herald.publish([{ user_id: user, type: 'new_notification', payload: {} }, { user_id: user, payload: 'x' } as never]),
+    ).rejects.toMatchObject({ message: 'input[1].type is required' });
+    expect(await herald.sendToUser(user, 'new_notification', { title: 'valid' })).toMatchObject({ seq: 1 });
+  });
+
   it('refuses a bad token on the attached endpoint too', async () => {
     const client = await TestClient.open(wsUrl, await mintToken(`${SECRET}-wrong`, uniqueUser('mallory')));
     expect((await client.closed).code).toBe(4001);

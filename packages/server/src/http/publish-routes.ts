@@ -1,15 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Static } from 'typebox';
-import { Compile } from 'typebox/compile';
 import { apiKeyMatches } from '../auth/api-key.js';
 import { bearerToken } from '../auth/token-verifier.js';
 import type { Delivery } from '../deliver.js';
 import { badRequest, unauthorized } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
-import { describeSchemaError } from '../schema-errors.js';
-import { BroadcastBody, BroadcastResponse, ErrorBody, PublishBody, PublishItem, PublishResponse } from './schemas.js';
+import { decodePublishItem, toAppendInput, type PublishItem } from '../ingest/publish-item.js';
+import { BroadcastBody, BroadcastResponse, ErrorBody, MAX_PUBLISH_BATCH, PublishBody, PublishResponse } from './schemas.js';
 
 export interface PublishRoutesOptions {
   apiKey: string;
@@ -19,8 +17,6 @@ export interface PublishRoutesOptions {
 }
 
 const security = [{ apiKey: [] }];
-const CheckPublishItem = Compile(PublishItem);
-type PublishItem = Static<typeof PublishItem>;
 
 /** Server-to-server ingest: the application's services hand events to Herald here. */
 export const publishRoutes: FastifyPluginAsync<PublishRoutesOptions> = async (app, { apiKey, delivery, hub, metrics }) => {
@@ -46,9 +42,7 @@ export const publishRoutes: FastifyPluginAsync<PublishRoutesOptions> = async (ap
     },
     async (request) => {
       const items = checkPublishBody(request.body as unknown);
-      const stored = await delivery.publish(
-        items.map((item) => ({ userId: item.user_id, type: item.type, payload: item.payload, key: item.id ?? null })),
-      );
+      const stored = await delivery.publish(items.map((item) => toAppendInput(item)));
       return {
         accepted: items.length,
         stored: stored.length,
@@ -82,13 +76,14 @@ export const publishRoutes: FastifyPluginAsync<PublishRoutesOptions> = async (ap
 function checkPublishBody(body: unknown): PublishItem[] {
   if (Array.isArray(body)) {
     if (body.length === 0) throw badRequest('body must hold at least one item');
-    if (body.length > 1000) throw badRequest('body must hold at most 1000 items');
+    if (body.length > MAX_PUBLISH_BATCH) throw badRequest(`body must hold at most ${MAX_PUBLISH_BATCH} items`);
     return body.map((item, index) => checkItem(item, `body[${index}]`));
   }
   return [checkItem(body, 'body')];
 }
 
-function checkItem(item: unknown, root: string): PublishItem {
-  if (CheckPublishItem.Check(item)) return item;
-  throw badRequest(describeSchemaError(root, CheckPublishItem.Errors(item)));
+function checkItem(value: unknown, root: string): PublishItem {
+  const decoded = decodePublishItem(value, root);
+  if (decoded.ok) return decoded.item;
+  throw badRequest(decoded.message);
 }

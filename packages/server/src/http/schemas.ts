@@ -1,5 +1,8 @@
 import { PUBLISHABLE_TYPES } from '@herald/protocol';
 import Type from 'typebox';
+import { PublishItem } from '../ingest/publish-item.js';
+
+export { PublishItem };
 
 /**
  * The REST API's schemas: Fastify validates requests with them and @fastify/swagger turns the same objects into
@@ -7,20 +10,6 @@ import Type from 'typebox';
  */
 
 const Payload = Type.Record(Type.String(), Type.Unknown(), { description: "The producer's JSON object, delivered as is" });
-
-export const UserId = Type.String({ minLength: 1, maxLength: 255 });
-
-export const PublishItem = Type.Object(
-  {
-    user_id: UserId,
-    type: Type.Enum([...PUBLISHABLE_TYPES]),
-    payload: Payload,
-    id: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 255, description: 'Idempotency key: the same id for the same user is stored and delivered once' }),
-    ),
-  },
-  { additionalProperties: false },
-);
 
 export const MAX_PUBLISH_BATCH = 1000;
 

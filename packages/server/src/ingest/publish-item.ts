@@ -1,0 +1,38 @@
+import { PUBLISHABLE_TYPES } from '@herald/protocol';
+import Type, { type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { describeSchemaError } from '../schema-errors.js';
+import type { AppendInput } from '../store/store.js';
+
+/**
+ * What a producer hands Herald, by any ingest: one item of `POST /publish`, or the value of one Kafka record.
+ * One schema decodes both, so the two doors accept exactly the same events.
+ */
+export const PublishItem = Type.Object(
+  {
+    user_id: Type.String({ minLength: 1, maxLength: 255 }),
+    type: Type.Enum([...PUBLISHABLE_TYPES]),
+    payload: Type.Record(Type.String(), Type.Unknown(), { description: "The producer's JSON object, delivered as is" }),
+    id: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 255, description: 'Idempotency key: the same id for the same user is stored and delivered once' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type PublishItem = Static<typeof PublishItem>;
+
+const CheckPublishItem = Compile(PublishItem);
+
+export type DecodedItem = { ok: true; item: PublishItem } | { ok: false; message: string };
+
+/** Checks one item; a failure names the field under `root` (e.g. `body[2].user_id must be string`). */
+export function decodePublishItem(value: unknown, root: string): DecodedItem {
+  if (CheckPublishItem.Check(value)) return { ok: true, item: value };
+  return { ok: false, message: describeSchemaError(root, CheckPublishItem.Errors(value)) };
+}
+
+/** The store's input for an item; `fallbackKey` makes an item without `id` idempotent too (Kafka's offset). */
+export function toAppendInput(item: PublishItem, fallbackKey: string | null = null): AppendInput {
+  return { userId: item.user_id, type: item.type, payload: item.payload, key: item.id ?? fallbackKey };
+}

@@ -24,6 +24,11 @@ const ConfigSchema = Type.Object({
   HERALD_MAX_HANDSHAKES: Type.Integer({ default: 512, minimum: 1 }),
   HERALD_ALLOWED_ORIGINS: Type.Optional(Type.String()),
   HERALD_SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 0 }),
+  HERALD_KAFKA_BROKERS: Type.Optional(Type.String({ pattern: '^[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*$' })),
+  HERALD_KAFKA_TOPIC: Type.String({ default: 'notifications', pattern: '^[A-Za-z0-9._-]{1,249}$' }),
+  HERALD_KAFKA_GROUP: Type.String({ default: 'herald', minLength: 1 }),
+  HERALD_KAFKA_DLQ_TOPIC: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,249}$' })),
+  HERALD_KAFKA_BATCH_SIZE: Type.Integer({ default: 500, minimum: 1, maximum: 5000 }),
   HERALD_LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -57,6 +62,17 @@ export interface Config {
   allowedOrigins: string[];
   shutdownTimeoutMs: number;
   logLevel: string;
+  /** Present when HERALD_KAFKA_BROKERS turns the Kafka consumer on. */
+  kafka?: KafkaConfig;
+}
+
+export interface KafkaConfig {
+  brokers: string[];
+  topic: string;
+  group: string;
+  deadLetterTopic: string;
+  /** Records stored per transaction, at most. */
+  batchSize: number;
 }
 
 /** A configuration error names the variable; start-up prints it as one line and stops. */
@@ -90,6 +106,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedOrigins: parseOrigins(raw.HERALD_ALLOWED_ORIGINS),
     shutdownTimeoutMs: raw.HERALD_SHUTDOWN_TIMEOUT_MS,
     logLevel: raw.HERALD_LOG_LEVEL,
+    kafka: raw.HERALD_KAFKA_BROKERS
+      ? {
+          brokers: raw.HERALD_KAFKA_BROKERS.split(','),
+          topic: raw.HERALD_KAFKA_TOPIC,
+          group: raw.HERALD_KAFKA_GROUP,
+          deadLetterTopic: raw.HERALD_KAFKA_DLQ_TOPIC ?? `${raw.HERALD_KAFKA_TOPIC}.dlq`,
+          batchSize: raw.HERALD_KAFKA_BATCH_SIZE,
+        }
+      : undefined,
   };
   checkConsistency(config);
   return config;
@@ -128,6 +153,9 @@ function checkConsistency(config: Config): void {
     throw new ConfigError(
       'Invalid configuration: HERALD_IDLE_TIMEOUT_MS must be greater than HERALD_PING_INTERVAL_MS, or clients that answer every ping are cut off',
     );
+  }
+  if (config.kafka && config.kafka.deadLetterTopic === config.kafka.topic) {
+    throw new ConfigError('Invalid configuration: HERALD_KAFKA_DLQ_TOPIC must differ from HERALD_KAFKA_TOPIC, or bad records would be consumed again forever');
   }
   if ((config.jwtIssuer || config.jwtAudience) && !config.jwksUrl && !config.jwtSecret) {
     throw new ConfigError('Invalid configuration: HERALD_JWT_ISSUER and HERALD_JWT_AUDIENCE need HERALD_JWKS_URL or HERALD_JWT_SECRET');

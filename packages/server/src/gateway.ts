@@ -10,6 +10,8 @@ import { Delivery } from './deliver.js';
 import { badRequest } from './errors.js';
 import { buildHttpApp } from './http/app.js';
 import { Hub } from './hub/hub.js';
+import { KafkaSource } from './ingest/kafka-source.js';
+import type { IngestSource } from './ingest/source.js';
 import { decodePublishItem, toAppendInput, type PublishItem } from './ingest/publish-item.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -47,6 +49,7 @@ export class Herald {
     private readonly hub: Hub,
     private readonly delivery: Delivery,
     private readonly sockets: SocketServer,
+    private readonly sources: readonly IngestSource[],
     /** The REST API as a Fastify instance (its routes are listed in /openapi.json). */
     readonly app: FastifyInstance,
   ) {}
@@ -78,16 +81,20 @@ export class Herald {
     await broker.connect({ event: (event) => sync.deliver(event), broadcast: (message) => sync.broadcast(message) });
     const sockets = new SocketServer({ hub, sync, verifyToken, metrics, logger, ...config });
     const lifecycle = { accepting: true };
+    const sources: IngestSource[] = config.kafka
+      ? [new KafkaSource({ config: config.kafka, delivery, metrics, logger: logger.child({ source: 'kafka' }) })]
+      : [];
     const app = await buildHttpApp({
       logger,
       maxBodyBytes: config.maxBodyBytes,
       allowedOrigins: config.allowedOrigins,
       user: { store, delivery, verifyToken, metrics },
       publish: { apiKey: requireApiKey(config), delivery, hub, metrics },
-      ops: { store, metrics, accepting: () => lifecycle.accepting },
+      ops: { store, metrics, accepting: () => lifecycle.accepting, sources },
     });
-    const herald = new Herald(lifecycle, config, logger, store, broker, hub, delivery, sockets, app);
+    const herald = new Herald(lifecycle, config, logger, store, broker, hub, delivery, sockets, sources, app);
     app.server.on('upgrade', sockets.handleUpgrade);
+    for (const source of sources) source.start();
     return herald;
   }
 
@@ -149,6 +156,8 @@ export class Herald {
 
   private async shutdown(): Promise<void> {
     this.lifecycle.accepting = false;
+    // Ingest stops first: its batch in hand is stored (and delivered) or left uncommitted for the next consumer.
+    await Promise.all(this.sources.map((source) => source.stop()));
     await this.sockets.drain(this.config.shutdownTimeoutMs);
     await this.app.close();
     await this.broker.close();

@@ -12,6 +12,9 @@ export class Metrics {
   readonly drops: Counter<'reason'>;
   readonly authFailures = this.counter('herald_auth_failures_total', 'Rejected tokens on WebSocket and REST');
   readonly refusedConnections: Counter<'reason'>;
+  readonly kafkaRecords: Counter<'outcome'>;
+  readonly kafkaRetries = this.counter('herald_kafka_retries_total', 'Kafka batches retried after a store or dead-letter failure');
+  readonly kafkaLag: Gauge<'partition'>;
 
   constructor(sources: { connections: () => number; users: () => number }) {
     this.connections = new Gauge({
@@ -40,6 +43,18 @@ export class Metrics {
       name: 'herald_refused_connections_total',
       help: 'WebSocket connections refused, by reason',
       labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.kafkaRecords = new Counter({
+      name: 'herald_kafka_records_total',
+      help: 'Kafka records taken, by outcome (stored, duplicate, dead_lettered)',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    this.kafkaLag = new Gauge({
+      name: 'herald_kafka_consumer_lag',
+      help: 'Records behind the end of each assigned partition of the Kafka topic',
+      labelNames: ['partition'],
       registers: [this.registry],
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });

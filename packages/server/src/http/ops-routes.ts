@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { IngestSource } from '../ingest/source.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 
@@ -7,22 +8,25 @@ export interface OpsRoutesOptions {
   metrics: Metrics;
   /** False once shutdown has begun, so a load balancer stops sending new clients. */
   accepting: () => boolean;
+  /** Ingest sources besides HTTP; their state is reported, and does not make the node unready (HTTP still serves). */
+  sources: readonly IngestSource[];
 }
 
 /** Probes give up after a second or two; an unreachable database must answer 503 before that, not hang. */
 const READY_TIMEOUT_MS = 1_000;
 
 /** Liveness, readiness and metrics: for orchestrators and Prometheus, outside the OpenAPI document. */
-export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { store, metrics, accepting }) => {
+export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { store, metrics, accepting, sources }) => {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    if (!accepting()) return reply.code(503).send({ status: 'draining' });
+    const ingest = Object.fromEntries(sources.map((source) => [source.name, source.state()]));
+    if (!accepting()) return reply.code(503).send({ status: 'draining', ...ingest });
     try {
       await withTimeout(store.ping(), READY_TIMEOUT_MS);
-      return { status: 'ready', database: 'ok' };
+      return { status: 'ready', database: 'ok', ...ingest };
     } catch {
-      return reply.code(503).send({ status: 'unavailable', database: 'unreachable' });
+      return reply.code(503).send({ status: 'unavailable', database: 'unreachable', ...ingest });
     }
   });
 

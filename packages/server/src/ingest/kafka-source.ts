@@ -1,0 +1,214 @@
+import { once } from 'node:events';
+import { Consumer, ProduceAcks, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
+import type { Logger } from 'pino';
+import type { KafkaConfig } from '../config.js';
+import type { Delivery } from '../deliver.js';
+import type { Metrics } from '../metrics.js';
+import type { AppendInput } from '../store/store.js';
+import { backoffDelay, sleep } from './backoff.js';
+import { decodeKafkaRecord } from './kafka-record.js';
+import type { IngestSource, SourceState } from './source.js';
+
+export interface KafkaSourceOptions {
+  config: KafkaConfig;
+  delivery: Delivery;
+  metrics: Metrics;
+  logger: Logger;
+  clientId?: string;
+}
+
+type Record = Message<Buffer, Buffer, Buffer, Buffer>;
+
+/** How often consumer lag is read for /metrics. */
+const LAG_INTERVAL_MS = 5_000;
+const COMMIT_ATTEMPTS = 3;
+
+/**
+ * Consumes the notifications topic into the one Delivery pipeline, at least once and in order per partition.
+ *
+ * One loop takes a batch of what the stream has buffered, stores it in one transaction, dead-letters what cannot
+ * be decoded, and only then commits each partition's last offset. While a batch is stored (or retried, when
+ * the database is down) nothing more is read, so the stream's bounded buffer fills and it stops fetching: the
+ * partitions pause instead of piling records up in memory. A crash between storing and committing replays the
+ * batch, and the records' idempotency keys make that replay store and deliver nothing twice.
+ */
+export class KafkaSource implements IngestSource {
+  readonly name = 'kafka';
+  private current: SourceState = 'stopped';
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+
+  constructor(private readonly options: KafkaSourceOptions) {
+    const clientId = options.clientId ?? 'herald';
+    const { brokers } = options.config;
+    this.consumer = new Consumer({ clientId, groupId: options.config.group, bootstrapBrokers: brokers });
+    this.producer = new Producer({ clientId: `${clientId}-dlq`, bootstrapBrokers: brokers, acks: ProduceAcks.ALL });
+    // Both are EventEmitters: an unhandled 'error' would end the process, and the loop below already retries.
+    this.consumer.on('error', (error: Error) => options.logger.warn({ err: error }, 'kafka consumer error'));
+    this.producer.on('error', (error: Error) => options.logger.warn({ err: error }, 'kafka producer error'));
+    this.consumer.on('consumer:lag', (lag: Map<string, bigint[]>) => this.recordLag(lag));
+  }
+
+  state(): SourceState {
+    return this.current;
+  }
+
+  start(): void {
+    this.running ??= this.supervise();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.stream?.destroy();
+    await this.running;
+    await Promise.allSettled([this.consumer.close(true), this.producer.close(true)]);
+    this.current = 'stopped';
+  }
+
+  /** Keeps a stream open: a broker that is down or a stream that fails is retried with backoff, never given up. */
+  private async supervise(): Promise<void> {
+    const { logger } = this.options;
+    for (let attempt = 0; !this.abort.signal.aborted; attempt++) {
+      this.current = attempt === 0 ? 'connecting' : 'retrying';
+      try {
+        await this.consume();
+        attempt = -1;
+      } catch (error) {
+        if (this.abort.signal.aborted) break;
+        logger.warn({ err: error, attempt }, 'kafka consumption failed; retrying');
+        this.stream?.destroy();
+        await sleep(backoffDelay(attempt, 200, 15_000), this.abort.signal);
+      }
+    }
+  }
+
+  private async consume(): Promise<void> {
+    const { config } = this.options;
+    this.stream = await this.consumer.consume({
+      topics: [config.topic],
+      autocommit: false,
+      // Start where the group committed; a new group reads the topic from its beginning, so nothing produced
+      // before Herald first started is lost.
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      maxWaitTime: 500,
+      highWaterMark: config.batchSize,
+    });
+    this.consumer.startLagMonitoring({ topics: [config.topic] }, LAG_INTERVAL_MS);
+    this.current = 'running';
+    this.options.logger.info({ topic: config.topic, group: config.group }, 'consuming from kafka');
+    for (;;) {
+      const batch = await this.nextBatch(this.stream);
+      if (batch.length === 0) return;
+      await this.handle(batch);
+      if (this.abort.signal.aborted) return;
+    }
+  }
+
+  /** Waits for at least one record, then takes what is buffered, up to the batch size. Empty once stopping. */
+  private async nextBatch(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Promise<Record[]> {
+    const batch: Record[] = [];
+    while (!this.abort.signal.aborted) {
+      let record: Record | null;
+      while (batch.length < this.options.config.batchSize && (record = stream.read() as Record | null) !== null) {
+        batch.push(record);
+      }
+      if (batch.length > 0) return batch;
+      if (stream.destroyed) throw new Error('kafka stream closed');
+      try {
+        // Rejects on the stream's 'error', which the supervisor turns into a reconnect.
+        await once(stream, 'readable', { signal: this.abort.signal });
+      } catch (error) {
+        if (this.abort.signal.aborted) break;
+        throw error;
+      }
+    }
+    return [];
+  }
+
+  private async handle(batch: Record[]): Promise<void> {
+    const { metrics } = this.options;
+    const inputs: AppendInput[] = [];
+    const dead: { record: Record; reason: string }[] = [];
+    for (const record of batch) {
+      const decoded = decodeKafkaRecord(record);
+      if (decoded.ok) inputs.push(decoded.input);
+      else dead.push({ record, reason: decoded.reason });
+    }
+    if (dead.length > 0) {
+      if (!(await this.retrying('dead-letter', () => this.deadLetter(dead)))) return;
+      metrics.kafkaRecords.inc({ outcome: 'dead_lettered' }, dead.length);
+    }
+    const stored = await this.retrying('store', () => this.options.delivery.publish(inputs));
+    if (!stored) return;
+    metrics.kafkaRecords.inc({ outcome: 'stored' }, stored.length);
+    metrics.kafkaRecords.inc({ outcome: 'duplicate' }, inputs.length - stored.length);
+    await this.commit(batch);
+  }
+
+  /**
+   * Runs `work` until it succeeds, with backoff; the batch is never skipped. Resolves undefined only when the
+   * source stops meanwhile: the batch then stays uncommitted and is consumed again later.
+   */
+  private async retrying<T>(what: string, work: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await work();
+        if (attempt > 0) this.current = 'running';
+        return result;
+      } catch (error) {
+        if (this.abort.signal.aborted) return undefined;
+        this.current = 'retrying';
+        this.options.metrics.kafkaRetries.inc();
+        this.options.logger.warn({ err: error, attempt }, `kafka batch: ${what} failed; retrying`);
+        await sleep(backoffDelay(attempt), this.abort.signal);
+        if (this.abort.signal.aborted) return undefined;
+      }
+    }
+  }
+
+  private async deadLetter(dead: { record: Record; reason: string }[]): Promise<void> {
+    await this.producer.send({
+      messages: dead.map(({ record, reason }) => ({
+        topic: this.options.config.deadLetterTopic,
+        key: record.key ?? undefined,
+        value: record.value ?? Buffer.alloc(0),
+        headers: new Map([
+          [Buffer.from('herald-error'), Buffer.from(reason)],
+          [Buffer.from('herald-source'), Buffer.from(`${record.topic}/${record.partition}/${record.offset}`)],
+        ]),
+      })),
+    });
+  }
+
+  /**
+   * Commits the next offset of each partition in the batch. A failure is not retried for long: after a rebalance
+   * the partition belongs to another member, which replays the records and finds them already stored.
+   */
+  private async commit(batch: Record[]): Promise<void> {
+    const last = new Map<string, Record>();
+    for (const record of batch) last.set(`${record.topic}:${record.partition}`, record);
+    for (const record of last.values()) {
+      for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+        try {
+          await record.commit();
+          break;
+        } catch (error) {
+          this.options.logger.warn({ err: error, partition: record.partition }, 'kafka offset commit failed');
+          await sleep(backoffDelay(attempt), this.abort.signal);
+        }
+      }
+    }
+  }
+
+  private recordLag(lag: Map<string, bigint[]>): void {
+    const partitions = lag.get(this.options.config.topic) ?? [];
+    partitions.forEach((behind, partition) => {
+      // Unassigned partitions are reported as -1.
+      if (behind >= 0n) this.options.metrics.kafkaLag.set({ partition: String(partition) }, Number(behind));
+    });
+  }
+}

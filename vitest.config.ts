@@ -9,7 +9,7 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
-    globalSetup: ['packages/server/test/setup/postgres.ts'],
+    globalSetup: ['packages/server/test/setup/postgres.ts', 'packages/server/test/setup/kafka.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',

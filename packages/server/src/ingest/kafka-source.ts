@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Consumer, ProduceAcks, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config.js';
@@ -19,6 +18,14 @@ export interface KafkaSourceOptions {
 
 type Record = Message<Buffer, Buffer, Buffer, Buffer>;
 
+/** Records received from one stream and not yet taken into a batch. */
+interface Intake {
+  stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+  queue: Record[];
+  wake: (() => void) | undefined;
+  failure: Error | undefined;
+}
+
 /** How often consumer lag is read for /metrics. */
 const LAG_INTERVAL_MS = 5_000;
 const COMMIT_ATTEMPTS = 3;
@@ -28,8 +35,8 @@ const COMMIT_ATTEMPTS = 3;
  *
  * One loop takes a batch of what the stream has buffered, stores it in one transaction, dead-letters what cannot
  * be decoded, and only then commits each partition's last offset. While a batch is stored (or retried, when
- * the database is down) nothing more is read, so the stream's bounded buffer fills and it stops fetching: the
- * partitions pause instead of piling records up in memory. A crash between storing and committing replays the
+ * the database is down) the next batch waits in a queue that pauses the stream when full, so the partitions
+ * stop being fetched instead of piling records up in memory. A crash between storing and committing replays the
  * batch, and the records' idempotency keys make that replay store and deliver nothing twice.
  */
 export class KafkaSource implements IngestSource {
@@ -40,6 +47,7 @@ export class KafkaSource implements IngestSource {
   private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private intake: Intake | undefined;
 
   constructor(private readonly options: KafkaSourceOptions) {
     const clientId = options.clientId ?? 'herald';
@@ -108,25 +116,47 @@ export class KafkaSource implements IngestSource {
     }
   }
 
-  /** Waits for at least one record, then takes what is buffered, up to the batch size. Empty once stopping. */
+  /**
+   * Waits for at least one record, then takes what has arrived, up to the batch size; empty once stopping.
+   * Records arrive in flowing mode into a queue that pauses the stream (which stops its fetches) once a batch
+   * is waiting, so memory stays bounded by a batch plus one fetch.
+   */
   private async nextBatch(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Promise<Record[]> {
-    const batch: Record[] = [];
-    while (!this.abort.signal.aborted) {
-      let record: Record | null;
-      while (batch.length < this.options.config.batchSize && (record = stream.read() as Record | null) !== null) {
-        batch.push(record);
-      }
-      if (batch.length > 0) return batch;
-      if (stream.destroyed) throw new Error('kafka stream closed');
-      try {
-        // Rejects on the stream's 'error', which the supervisor turns into a reconnect.
-        await once(stream, 'readable', { signal: this.abort.signal });
-      } catch (error) {
-        if (this.abort.signal.aborted) break;
-        throw error;
-      }
+    const { batchSize } = this.options.config;
+    if (!this.intake || this.intake.stream !== stream) this.intake = this.listen(stream);
+    const intake = this.intake;
+    while (intake.queue.length === 0) {
+      if (this.abort.signal.aborted) return [];
+      if (intake.failure) throw intake.failure;
+      await new Promise<void>((resolve) => (intake.wake = resolve));
     }
-    return [];
+    const batch = intake.queue.splice(0, batchSize);
+    if (stream.isPaused() && intake.queue.length < batchSize) stream.resume();
+    return batch;
+  }
+
+  private listen(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Intake {
+    const intake: Intake = { stream, queue: [], wake: undefined, failure: undefined };
+    const wake = (): void => {
+      const resolve = intake.wake;
+      intake.wake = undefined;
+      resolve?.();
+    };
+    stream.on('data', (record: Record) => {
+      intake.queue.push(record);
+      if (intake.queue.length >= this.options.config.batchSize) stream.pause();
+      wake();
+    });
+    stream.on('error', (error: Error) => {
+      intake.failure = error;
+      wake();
+    });
+    stream.on('close', () => {
+      intake.failure ??= new Error('kafka stream closed');
+      wake();
+    });
+    this.abort.signal.addEventListener('abort', wake, { once: true });
+    return intake;
   }
 
   private async handle(batch: Record[]): Promise<void> {
@@ -142,8 +172,9 @@ export class KafkaSource implements IngestSource {
       if (!(await this.retrying('dead-letter', () => this.deadLetter(dead)))) return;
       metrics.kafkaRecords.inc({ outcome: 'dead_lettered' }, dead.length);
     }
-    const stored = await this.retrying('store', () => this.options.delivery.publish(inputs));
-    if (!stored) return;
+    const result = await this.retrying('store', () => this.options.delivery.publish(inputs));
+    if (!result) return;
+    const stored = result.value;
     metrics.kafkaRecords.inc({ outcome: 'stored' }, stored.length);
     metrics.kafkaRecords.inc({ outcome: 'duplicate' }, inputs.length - stored.length);
     await this.commit(batch);
@@ -153,12 +184,12 @@ export class KafkaSource implements IngestSource {
    * Runs `work` until it succeeds, with backoff; the batch is never skipped. Resolves undefined only when the
    * source stops meanwhile: the batch then stays uncommitted and is consumed again later.
    */
-  private async retrying<T>(what: string, work: () => Promise<T>): Promise<T | undefined> {
+  private async retrying<T>(what: string, work: () => Promise<T>): Promise<{ value: T } | undefined> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = await work();
+        const value = await work();
         if (attempt > 0) this.current = 'running';
-        return result;
+        return { value };
       } catch (error) {
         if (this.abort.signal.aborted) return undefined;
         this.current = 'retrying';
@@ -174,8 +205,8 @@ export class KafkaSource implements IngestSource {
     await this.producer.send({
       messages: dead.map(({ record, reason }) => ({
         topic: this.options.config.deadLetterTopic,
-        key: record.key ?? undefined,
-        value: record.value ?? Buffer.alloc(0),
+        key: record.key ? Buffer.from(record.key) : undefined,
+        value: record.value ? Buffer.from(record.value) : Buffer.alloc(0),
         headers: new Map([
           [Buffer.from('herald-error'), Buffer.from(reason)],
           [Buffer.from('herald-source'), Buffer.from(`${record.topic}/${record.partition}/${record.offset}`)],

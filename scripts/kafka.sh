@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# A single-node Apache Kafka 4 broker (KRaft: no ZooKeeper) on 127.0.0.1 for Herald's tests and development,
+# assembled from Apache's own jars on Maven Central: no Docker, and no download from outside package registries.
+#
+#   scripts/kafka.sh start    fetch the jars (once, cached), format the storage, start the broker in the
+#                             background and wait until it answers; prints KAFKA_BROKERS=127.0.0.1:<port>
+#   scripts/kafka.sh stop     stop it: TERM, then KILL if it has not exited after KAFKA_STOP_TIMEOUT seconds
+#   scripts/kafka.sh status   say whether it runs (exit status 3 when it does not, as LSB init scripts do)
+#
+# Environment (each instance is named by its port and data directory, so several can run side by side):
+#   KAFKA_PORT             client port (default 9092)
+#   KAFKA_CONTROLLER_PORT  KRaft controller port (default KAFKA_PORT + 1)
+#   KAFKA_DATA_DIR         storage, logs, pid file (default .cache/kafka/data-<port>); kept between runs
+#   KAFKA_START_TIMEOUT    seconds to wait for the broker to answer (default 90; the jar download is not counted)
+#   KAFKA_STOP_TIMEOUT     seconds to wait after TERM before KILL (default 30)
+#   KAFKA_STOP_WITH_PID    stop the broker when this process exits (the test runner passes its own pid)
+#
+# Needs java (17 or newer) and, the first time only, mvn. Messages go to stderr; stdout carries only the
+# KAFKA_BROKERS line, so callers can parse it.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+here=$root/scripts/kafka
+port=${KAFKA_PORT:-9092}
+controller_port=${KAFKA_CONTROLLER_PORT:-$((port + 1))}
+data=${KAFKA_DATA_DIR:-$root/.cache/kafka/data-$port}
+case $data in /*) ;; *) data=$PWD/$data ;; esac # absolute: the broker's command line is matched against it
+start_timeout=${KAFKA_START_TIMEOUT:-90}
+stop_timeout=${KAFKA_STOP_TIMEOUT:-30}
+pid_file=$data/broker.pid
+log_dir=$data/logs
+# The jar folder is named after the pom's content: a new Kafka version in the pom resolves into a new folder,
+# and a broker still running from the old one keeps its jars.
+libs=$root/.cache/kafka/libs-$(cksum <"$here/pom.xml" | cut -d' ' -f1)
+
+# For both the storage tool and the broker: log to $log_dir/server.log (see log4j2.properties).
+log_opts=(-Dkafka.logs.dir="$log_dir" -Dlog4j2.configurationFile="$here/log4j2.properties")
+broker_opts=(
+  -Xms256m -Xmx512m                      # plenty for tests; Kafka's own start script takes 1 GB
+  -XX:+UseG1GC -XX:MaxGCPauseMillis=20   # as kafka-server-start.sh: a GC pause stalls every client at once
+  -Djava.awt.headless=true
+)
+
+say() { echo "kafka.sh: $*" >&2; }
+
+# Prints the broker's pid if it runs. The pid file can outlive its broker (kill -9, a reboot) and the pid be
+# reused by another process, so the pid counts only while it is a kafka.Kafka running this data dir's config.
+broker_pid() {
+  local pid
+  pid=$(cat "$pid_file" 2>/dev/null) || return 1
+  [ -n "$pid" ] && ps -ww -o args= -p "$pid" 2>/dev/null | grep -qF "kafka.Kafka $data/server.properties" &&
+    echo "$pid"
+}
+
+# Copies Kafka and its runtime dependencies from Maven Central (through ~/.m2) into $libs, once.
+resolve_jars() {
+  [ -d "$libs" ] && return 0
+  if ! command -v mvn >/dev/null; then
+    say "Maven (mvn) is needed once, to fetch the Apache Kafka jars from Maven Central; install it"
+    say "(Debian/Ubuntu: apt-get install maven), or set HERALD_TEST_KAFKA_BROKERS to a running broker for tests"
+    exit 1
+  fi
+  mkdir -p "$(dirname "$libs")"
+  # Two starts at once (two test runs) must not both write the folder: one resolves, the other waits for it.
+  if command -v flock >/dev/null; then
+    exec 9>"$libs.lock"
+    flock 9
+  fi
+  if [ ! -d "$libs" ]; then
+    say "fetching the Apache Kafka jars from Maven Central into ${libs#"$root"/} (only the first time)"
+    local partial=$libs.partial.$$
+    rm -rf "$partial"
+    # -q keeps Maven quiet unless it fails; its messages go to stderr so that stdout stays parseable.
+    if ! mvn -B -q -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$partial" >&2; then
+      rm -rf "$partial"
+      say "Maven could not fetch the Kafka jars (its messages are above)"
+      exit 1
+    fi
+    # Renamed only once complete, so a folder under the final name is always a whole classpath.
+    mv "$partial" "$libs"
+  fi
+  exec 9>&-
+}
+
+# A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, as `kafka-storage.sh random-uuid`
+# prints (that would cost a JVM start). Like Kafka, avoid a leading '-', which reads as a command-line option.
+cluster_id() {
+  local id=-
+  while [ "${id:0:1}" = - ]; do
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+  done
+  echo "$id"
+}
+
+# KRaft refuses to start on unformatted storage; formatting writes meta.properties with the cluster id.
+# A data dir that is already formatted (a restarted development broker) keeps its topics.
+format_storage() {
+  [ -f "$data/kraft/meta.properties" ] && return 0
+  # A one-shot JVM: the C1 compiler alone and the serial collector halve its run time (4 s to 2 s here).
+  if ! java "${log_opts[@]}" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$libs/*" kafka.tools.StorageTool \
+    format --cluster-id "$(cluster_id)" --config "$data/server.properties" --ignore-formatted \
+    >"$log_dir/format.log" 2>&1; then
+    say "formatting the storage in $data/kraft failed:"
+    cat "$log_dir/format.log" >&2
+    exit 1
+  fi
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+}
+
+start_failed() {
+  say "$1; the end of its logs ($log_dir):"
+  tail -n 40 "$log_dir/server.log" "$log_dir/stdout.log" 2>/dev/null >&2 || true
+  stop >/dev/null 2>&1 || true
+  exit 1
+}
+
+start() {
+  local pid
+  if pid=$(broker_pid); then
+    say "already running (pid $pid)"
+    echo "KAFKA_BROKERS=127.0.0.1:$port"
+    return 0
+  fi
+  command -v java >/dev/null || { say "java (17 or newer) is needed to run the broker"; exit 1; }
+  resolve_jars
+  mkdir -p "$log_dir"
+  sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$controller_port|g" -e "s|@DATA_DIR@|$data|g" \
+    "$here/server.properties" >"$data/server.properties"
+  # Readiness is read from server.log, so a "started" line from a previous run must not count.
+  if [ -f "$log_dir/server.log" ]; then mv -f "$log_dir/server.log" "$log_dir/server.log.previous"; fi
+  format_storage
+
+  # nohup: a development broker outlives the terminal that started it. Its output goes to files, never to our
+  # stdout, or a caller that reads our output until it closes (Node's execFile) would wait for the broker.
+  nohup java "${broker_opts[@]}" "${log_opts[@]}" -cp "$libs/*" kafka.Kafka "$data/server.properties" \
+    </dev/null >"$log_dir/stdout.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$pid_file"
+
+  # The broker opens its port before it has caught up with its metadata log, so the port alone is not ready:
+  # wait for both the port and the "Kafka Server started" line, and give up when the JVM exits or time is up.
+  local deadline=$((SECONDS + start_timeout))
+  until port_open && grep -qs "Kafka Server started" "$log_dir/server.log"; do
+    kill -0 "$pid" 2>/dev/null || start_failed "the broker exited while starting"
+    [ "$SECONDS" -lt "$deadline" ] || start_failed "the broker did not answer within ${start_timeout}s"
+    sleep 0.2
+  done
+
+  if [ -n "${KAFKA_STOP_WITH_PID:-}" ]; then
+    # A test runner that dies without its teardown (Ctrl-C, kill -9) would leave the broker running for good:
+    # this watcher stops it once that process is gone. It ends by itself when the broker stops first.
+    # It checks the broker's pid too, so that it never stops a later broker of the same data dir.
+    nohup bash -c 'while kill -0 "$2"; do kill -0 "$1" || exec "$0" stop; sleep 2; done' \
+      "$0" "$KAFKA_STOP_WITH_PID" "$pid" </dev/null >/dev/null 2>&1 &
+  fi
+  echo "KAFKA_BROKERS=127.0.0.1:$port"
+}
+
+stop() {
+  local pid
+  if ! pid=$(broker_pid); then
+    rm -f "$pid_file"
+    say "not running"
+    return 0
+  fi
+  # TERM lets the broker shut down cleanly (its next start skips log recovery); KILL only if it hangs.
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + stop_timeout))
+  while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "the broker did not stop within ${stop_timeout}s of TERM; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$pid_file"
+}
+
+status() {
+  local pid
+  if pid=$(broker_pid); then
+    echo "running: pid $pid, KAFKA_BROKERS=127.0.0.1:$port, data in $data"
+  else
+    echo "stopped (port $port, data in $data)"
+    exit 3
+  fi
+}
+
+case ${1:-} in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,132 @@
+/**
+ * Kafka-to-socket benchmark. Starts a broker (scripts/kafka.sh, unless HERALD_BENCH_KAFKA_BROKERS is set) and
+ * `herald start` on the embedded default with HERALD_KAFKA_BROKERS, opens one socket per user, then
+ *   1. produces at a fixed rate for a while and measures produce-to-receive latency (p50, p99, max);
+ *   2. produces a backlog as fast as the producer goes and measures records stored and delivered per second.
+ *
+ *   npx tsx bench/kafka.ts [users=200] [rate=1000] [seconds=10] [backlog=20000]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Admin, Producer, ProduceAcks, stringSerializers } from '@platformatic/kafka';
+import WebSocket from 'ws';
+import { mintToken } from '../packages/server/src/auth/mint-token.js';
+
+const [users = 200, rate = 1000, seconds = 10, backlog = 20_000] = process.argv.slice(2).map(Number);
+const SECRET = 'bench-secret-that-is-long-enough-for-hs256';
+const topic = `bench-${Date.now()}`;
+
+function startBroker(): { brokers: string; stop: () => void } {
+  if (process.env['HERALD_BENCH_KAFKA_BROKERS']) return { brokers: process.env['HERALD_BENCH_KAFKA_BROKERS'], stop: () => {} };
+  const env = { ...process.env, KAFKA_PORT: '29092', KAFKA_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-bench-kafka-')) };
+  const out = execFileSync('scripts/kafka.sh', ['start'], { env, encoding: 'utf8' });
+  return { brokers: /KAFKA_BROKERS=(\S+)/.exec(out)![1]!, stop: () => execFileSync('scripts/kafka.sh', ['stop'], { env }) };
+}
+
+async function startHerald(brokers: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['packages/server/bin/herald.js', 'start'], {
+    env: {
+      ...process.env,
+      HERALD_PORT: '0',
+      HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-bench-')),
+      HERALD_JWT_SECRET: SECRET,
+      HERALD_API_KEY: 'bench-api-key-0123456789',
+      HERALD_KAFKA_BROKERS: brokers,
+      HERALD_KAFKA_TOPIC: topic,
+      HERALD_KAFKA_GROUP: `${topic}-group`,
+      HERALD_MAX_CONNECTIONS_PER_ADDRESS: String(users + 10),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(text);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`herald exited with ${code}`)));
+  });
+  return { url, stop: () => new Promise((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))) };
+}
+
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+async function main(): Promise<void> {
+  const broker = startBroker();
+  const admin = new Admin({ clientId: 'bench', bootstrapBrokers: broker.brokers.split(',') });
+  await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
+  await admin.close();
+  const herald = await startHerald(broker.brokers);
+  const wsUrl = `${herald.url.replace('http', 'ws')}/ws/notifications`;
+
+  let received = 0;
+  let latencies: number[] = [];
+  let onReceive = (): void => {};
+  const sockets = await Promise.all(
+    Array.from({ length: users }, async (_, index) => {
+      const ws = new WebSocket(`${wsUrl}?token=${await mintToken(SECRET, `user-${index}`)}`, { perMessageDeflate: false });
+      ws.on('message', (data: Buffer) => {
+        const text = data.toString();
+        const at = text.indexOf('"sent":');
+        if (at < 0) return;
+        latencies.push(Date.now() - Number(text.slice(at + 7, text.indexOf('}', at))));
+        received++;
+        onReceive();
+      });
+      await new Promise((resolve) => ws.once('open', resolve));
+      return ws;
+    }),
+  );
+  const producer = new Producer({ clientId: 'bench', bootstrapBrokers: broker.brokers.split(','), serializers: stringSerializers, acks: ProduceAcks.LEADER });
+  const record = (n: number) => {
+    const user = `user-${n % users}`;
+    return { topic, key: user, value: JSON.stringify({ user_id: user, type: 'new_notification', payload: { n, sent: Date.now() } }) };
+  };
+  const waitFor = (count: number) => new Promise<void>((resolve) => {
+    onReceive = () => received >= count && resolve();
+    onReceive();
+  });
+
+  // 1. Fixed rate: one produce call every 10 ms with rate/100 records.
+  const perTick = Math.max(1, Math.round(rate / 100));
+  let sent = 0;
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    const tickStart = Date.now();
+    await producer.send({ messages: Array.from({ length: perTick }, () => record(sent++)) });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 10 - (Date.now() - tickStart))));
+  }
+  await waitFor(sent);
+  latencies.sort((a, b) => a - b);
+  const fixedRate = { offeredPerSecond: Math.round(sent / seconds), records: sent, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) };
+
+  // 2. Throughput: a backlog produced at once, timed from the first send until the last record is received.
+  latencies = [];
+  received = 0;
+  const start = performance.now();
+  for (let offset = 0; offset < backlog; offset += 1000) {
+    await producer.send({ messages: Array.from({ length: Math.min(1000, backlog - offset) }, (_, index) => record(offset + index)) });
+  }
+  await waitFor(backlog);
+  const throughput = { records: backlog, perSecond: Math.round(backlog / ((performance.now() - start) / 1000)) };
+
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    users,
+    fixedRate,
+    throughput,
+  };
+  for (const ws of sockets) ws.terminate();
+  await producer.close();
+  await herald.stop();
+  broker.stop();
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(`bench/results/kafka-${result.date.replace(/[:.]/g, '-')}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+}
+
+await main();

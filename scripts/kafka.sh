@@ -14,6 +14,7 @@
 #   KAFKA_START_TIMEOUT    seconds to wait for the broker to answer (default 90; the jar download is not counted)
 #   KAFKA_STOP_TIMEOUT     seconds to wait after TERM before KILL (default 30)
 #   KAFKA_STOP_WITH_PID    stop the broker when this process exits (the test runner passes its own pid)
+#   KAFKA_VERSION          another Apache Kafka 4.x than the one in scripts/kafka/pom.xml, e.g. to compare
 #
 # Needs java (17 or newer) and, the first time only, mvn. Messages go to stderr; stdout carries only the
 # KAFKA_BROKERS line, so callers can parse it.
@@ -29,9 +30,10 @@ start_timeout=${KAFKA_START_TIMEOUT:-90}
 stop_timeout=${KAFKA_STOP_TIMEOUT:-30}
 pid_file=$data/broker.pid
 log_dir=$data/logs
-# The jar folder is named after the pom's content: a new Kafka version in the pom resolves into a new folder,
-# and a broker still running from the old one keeps its jars.
-libs=$root/.cache/kafka/libs-$(cksum <"$here/pom.xml" | cut -d' ' -f1)
+# The jar folder is named after the version asked for and the pom's content: another Kafka version resolves into
+# a folder of its own, and a broker still running from the old one keeps its jars.
+version=${KAFKA_VERSION:-}
+libs=$root/.cache/kafka/libs-${version:-pom}-$(cksum <"$here/pom.xml" | cut -d' ' -f1)
 
 # For both the storage tool and the broker: log to $log_dir/server.log (see log4j2.properties).
 log_opts=(-Dkafka.logs.dir="$log_dir" -Dlog4j2.configurationFile="$here/log4j2.properties")
@@ -63,20 +65,23 @@ resolve_jars() {
   mkdir -p "$(dirname "$libs")"
   # Two starts at once (two test runs) must not both write the folder: one resolves, the other waits for it.
   if command -v flock >/dev/null; then
-    exec 9>"$libs.lock"
+    exec 9>"$(dirname "$libs")/.fetch.lock"
     flock 9
   fi
   if [ ! -d "$libs" ]; then
     say "fetching the Apache Kafka jars from Maven Central into ${libs#"$root"/} (only the first time)"
     local partial=$libs.partial.$$
     rm -rf "$partial"
-    # -q keeps Maven quiet unless it fails; its messages go to stderr so that stdout stays parseable.
-    if ! mvn -B -q -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$partial" >&2; then
-      rm -rf "$partial"
-      say "Maven could not fetch the Kafka jars (its messages are above)"
+    # Maven's output goes to a file and is shown only on failure (even with -q, Maven 3.8 prints stray
+    # colour codes); stdout must stay parseable.
+    if ! mvn -B -q -f "$here/pom.xml" ${version:+"-Dkafka.version=$version"} dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$partial" >"$partial.log" 2>&1; then
+      say "Maven could not fetch the Kafka jars:"
+      cat "$partial.log" >&2
+      rm -rf "$partial" "$partial.log"
       exit 1
     fi
+    rm -f "$partial.log"
     # Renamed only once complete, so a folder under the final name is always a whole classpath.
     mv "$partial" "$libs"
   fi
@@ -108,13 +113,17 @@ format_storage() {
 }
 
 port_open() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# Stops the broker that was just launched (pid $1) and fails with the end of its logs.
 start_failed() {
-  say "$1; the end of its logs ($log_dir):"
-  tail -n 40 "$log_dir/server.log" "$log_dir/stdout.log" 2>/dev/null >&2 || true
-  stop >/dev/null 2>&1 || true
+  say "$2; its first errors and its last lines ($log_dir):"
+  # The cause is usually the first ERROR (with the exception on the next line); shutdown noise follows it.
+  grep -m 5 -A 1 -E '^\[[^]]*\] (ERROR|FATAL) ' "$log_dir/server.log" >&2 2>/dev/null || true
+  tail -n 20 "$log_dir/server.log" "$log_dir/stdout.log" >&2 2>/dev/null || true
+  terminate "$1"
+  rm -f "$pid_file"
   exit 1
 }
 
@@ -126,6 +135,14 @@ start() {
     return 0
   fi
   command -v java >/dev/null || { say "java (17 or newer) is needed to run the broker"; exit 1; }
+  # The broker would find out only when it binds, late in its startup: say so at once.
+  local p
+  for p in "$port" "$controller_port"; do
+    if port_open "$p"; then
+      say "127.0.0.1:$p is in use already (by another broker?); choose KAFKA_PORT and KAFKA_CONTROLLER_PORT"
+      exit 1
+    fi
+  done
   resolve_jars
   mkdir -p "$log_dir"
   sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$controller_port|g" -e "s|@DATA_DIR@|$data|g" \
@@ -141,12 +158,13 @@ start() {
   pid=$!
   echo "$pid" >"$pid_file"
 
-  # The broker opens its port before it has caught up with its metadata log, so the port alone is not ready:
-  # wait for both the port and the "Kafka Server started" line, and give up when the JVM exits or time is up.
+  # Ready means both: the client port accepts connections, and the broker logged "Kafka Server started" (it
+  # does so once it has caught up with its metadata log and been unfenced, so that topics can be created).
+  # Poll for that; give up as soon as the JVM exits, or when time is up.
   local deadline=$((SECONDS + start_timeout))
-  until port_open && grep -qs "Kafka Server started" "$log_dir/server.log"; do
-    kill -0 "$pid" 2>/dev/null || start_failed "the broker exited while starting"
-    [ "$SECONDS" -lt "$deadline" ] || start_failed "the broker did not answer within ${start_timeout}s"
+  until port_open "$port" && grep -qs "Kafka Server started" "$log_dir/server.log"; do
+    kill -0 "$pid" 2>/dev/null || start_failed "$pid" "the broker exited while starting"
+    [ "$SECONDS" -lt "$deadline" ] || start_failed "$pid" "the broker did not answer within ${start_timeout}s"
     sleep 0.2
   done
 
@@ -155,26 +173,29 @@ start() {
     # this watcher stops it once that process is gone. It ends by itself when the broker stops first.
     # It checks the broker's pid too, so that it never stops a later broker of the same data dir.
     nohup bash -c 'while kill -0 "$2"; do kill -0 "$1" || exec "$0" stop; sleep 2; done' \
-      "$0" "$KAFKA_STOP_WITH_PID" "$pid" </dev/null >/dev/null 2>&1 &
+      "$root/scripts/kafka.sh" "$KAFKA_STOP_WITH_PID" "$pid" </dev/null >/dev/null 2>&1 &
   fi
   echo "KAFKA_BROKERS=127.0.0.1:$port"
 }
 
-stop() {
-  local pid
-  if ! pid=$(broker_pid); then
-    rm -f "$pid_file"
-    say "not running"
-    return 0
-  fi
-  # TERM lets the broker shut down cleanly (its next start skips log recovery); KILL only if it hangs.
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + stop_timeout))
+# TERM lets the broker shut down cleanly (its next start skips log recovery); KILL only if it hangs.
+terminate() {
+  local pid=$1 deadline=$((SECONDS + stop_timeout))
+  kill -TERM "$pid" 2>/dev/null || return 0
   while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
   if kill -0 "$pid" 2>/dev/null; then
     say "the broker did not stop within ${stop_timeout}s of TERM; killing it"
     kill -KILL "$pid" 2>/dev/null || true
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+}
+
+stop() {
+  local pid
+  if pid=$(broker_pid); then
+    terminate "$pid"
+  else
+    say "not running"
   fi
   rm -f "$pid_file"
 }

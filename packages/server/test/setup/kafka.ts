@@ -46,15 +46,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
       cause: error,
     });
   }
-  const brokers = /^KAFKA_BROKERS=(\S+)$/m.exec(stdout)?.[1];
-  if (brokers === undefined) throw new Error(`scripts/kafka.sh start printed no broker address: ${stdout}`);
-  project.provide('kafkaBrokers', brokers);
-
-  return async () => {
+  const teardown = async (): Promise<void> => {
     try {
       await run(script, ['stop'], { env });
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
   };
+  const brokers = /^KAFKA_BROKERS=(\S+)$/m.exec(stdout)?.[1];
+  if (brokers === undefined) {
+    await teardown();
+    throw new Error(`scripts/kafka.sh start printed no broker address: ${stdout}`);
+  }
+  project.provide('kafkaBrokers', brokers);
+  return teardown;
 }

@@ -6,6 +6,7 @@
 #                             background and wait until it answers; prints KAFKA_BROKERS=127.0.0.1:<port>
 #   scripts/kafka.sh stop     stop it: TERM, then KILL if it has not exited after KAFKA_STOP_TIMEOUT seconds
 #   scripts/kafka.sh status   say whether it runs (exit status 3 when it does not, as LSB init scripts do)
+#   scripts/kafka.sh fetch    only fetch the jars (CI does it as a step of its own, so that a failure is plain)
 #
 # Environment (each instance is named by its port and data directory, so several can run side by side):
 #   KAFKA_PORT             client port (default 9092)
@@ -214,8 +215,9 @@ case ${1:-} in
   start) start ;;
   stop) stop ;;
   status) status ;;
+  fetch) resolve_jars ;;
   *)
-    echo "usage: $0 start|stop|status" >&2
+    echo "usage: $0 start|stop|status|fetch" >&2
     exit 2
     ;;
 esac

@@ -31,6 +31,15 @@ const LAG_INTERVAL_MS = 5_000;
 const COMMIT_ATTEMPTS = 3;
 
 /**
+ * Group membership timeouts. A JoinGroup is answered only once every known member has rejoined or timed out, and
+ * the client gives every request 30 s (its requestTimeout). With the client's defaults (a 60 s session) a
+ * gateway restarted after kill -9 found its dead predecessor still in the group, and its join timed out before
+ * the coordinator dropped that member. Sessions and rebalances shorter than the request timeout let a join always
+ * finish: a dead member is noticed within 10 s, and its partitions are taken over then.
+ */
+const GROUP_TIMEOUTS = { sessionTimeout: 10_000, rebalanceTimeout: 20_000, heartbeatInterval: 3_000 };
+
+/**
  * Consumes the notifications topic into the one Delivery pipeline, at least once and in order per partition.
  *
  * One loop takes a batch of what the stream has buffered, stores it in one transaction, dead-letters what cannot
@@ -44,20 +53,25 @@ export class KafkaSource implements IngestSource {
   private current: SourceState = 'stopped';
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
-  private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  private consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   private intake: Intake | undefined;
 
   constructor(private readonly options: KafkaSourceOptions) {
     const clientId = options.clientId ?? 'herald';
-    const { brokers } = options.config;
-    this.consumer = new Consumer({ clientId, groupId: options.config.group, bootstrapBrokers: brokers });
-    this.producer = new Producer({ clientId: `${clientId}-dlq`, bootstrapBrokers: brokers, acks: ProduceAcks.ALL });
-    // Both are EventEmitters: an unhandled 'error' would end the process, and the loop below already retries.
-    this.consumer.on('error', (error: Error) => options.logger.warn({ err: error }, 'kafka consumer error'));
+    this.consumer = this.createConsumer();
+    this.producer = new Producer({ clientId: `${clientId}-dlq`, bootstrapBrokers: options.config.brokers, acks: ProduceAcks.ALL });
+    // An EventEmitter: an unhandled 'error' would end the process, and the loop below already retries.
     this.producer.on('error', (error: Error) => options.logger.warn({ err: error }, 'kafka producer error'));
-    this.consumer.on('consumer:lag', (lag: Map<string, bigint[]>) => this.recordLag(lag));
+  }
+
+  private createConsumer(): Consumer<Buffer, Buffer, Buffer, Buffer> {
+    const { config, logger, clientId = 'herald' } = this.options;
+    const consumer = new Consumer({ clientId, groupId: config.group, bootstrapBrokers: config.brokers, ...GROUP_TIMEOUTS });
+    consumer.on('error', (error: Error) => logger.warn({ err: error }, 'kafka consumer error'));
+    consumer.on('consumer:lag', (lag: Map<string, bigint[]>) => this.recordLag(lag));
+    return consumer;
   }
 
   state(): SourceState {
@@ -88,9 +102,24 @@ export class KafkaSource implements IngestSource {
         if (this.abort.signal.aborted) break;
         logger.warn({ err: error, attempt }, 'kafka consumption failed; retrying');
         this.stream?.destroy();
+        await this.replaceConsumer();
         await sleep(backoffDelay(attempt, 200, 15_000), this.abort.signal);
       }
     }
+  }
+
+  /**
+   * Leaves the group and starts over with a new consumer. The client's consumer, once a join has failed (e.g.
+   * timed out), keeps the member id it was given and counts the topic as subscribed: consume() on it again skips
+   * the join and returns a stream with no partitions that never fetches, and no heartbeat ever says otherwise.
+   */
+  private async replaceConsumer(): Promise<void> {
+    try {
+      await this.consumer.close(true);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'closing the kafka consumer failed');
+    }
+    this.consumer = this.createConsumer();
   }
 
   private async consume(): Promise<void> {
@@ -224,6 +253,7 @@ export class KafkaSource implements IngestSource {
     for (const record of batch) last.set(`${record.topic}:${record.partition}`, record);
     for (const record of last.values()) {
       for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+        if (!this.stillOwns(record)) break;
         try {
           await record.commit();
           break;
@@ -237,9 +267,32 @@ export class KafkaSource implements IngestSource {
 
   private recordLag(lag: Map<string, bigint[]>): void {
     const partitions = lag.get(this.options.config.topic) ?? [];
+    const assigned = this.assignedPartitions();
     partitions.forEach((behind, partition) => {
-      // Unassigned partitions are reported as -1.
-      if (behind >= 0n) this.options.metrics.kafkaLag.set({ partition: String(partition) }, Number(behind));
+      const labels = { partition: String(partition) };
+      // Partitions not assigned to this member are reported as -1 (or with a value, for one that a commit of
+      // this member touched after a rebalance took it away). Their gauges go: a partition given away must not
+      // show the lag it had here forever.
+      if (behind >= 0n && assigned.has(partition)) this.options.metrics.kafkaLag.set(labels, Number(behind));
+      else this.options.metrics.kafkaLag.remove(labels);
     });
+  }
+
+  /**
+   * Whether this member may commit past `record`: it was fetched in the current generation of the group and its
+   * partition is still assigned here. After a rebalance the partition's owner (another member, or this one again)
+   * reads on from the last commit, finds the records stored, and commits past them. A commit of a record from an
+   * earlier generation could land after those and move the group's offset back: records read again after a
+   * restart, and lag that is not there.
+   */
+  private stillOwns(record: Record): boolean {
+    const fetchedIn = (record.metadata as { consumer?: { generationId?: number } }).consumer?.generationId;
+    return fetchedIn === this.consumer.generationId && this.assignedPartitions().has(record.partition);
+  }
+
+  /** The topic's partitions assigned to this member now. */
+  private assignedPartitions(): Set<number> {
+    const assignment = this.consumer.assignments?.find((entry) => entry.topic === this.options.config.topic);
+    return new Set(assignment?.partitions ?? []);
   }
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { Notification } from '@herald/protocol';
+import { ROWS_PER_STATEMENT } from '../src/store/append-batch.js';
 import { createStore } from '../src/store/create-store.js';
 import type { AppendInput, NotificationStatus, Store, StoredEvent } from '../src/store/store.js';
 import { databaseKinds, dropDatabase, freshDatabaseUrl } from './helpers/databases.js';
@@ -27,6 +28,110 @@ function seqs(events: readonly StoredEvent[]): number[] {
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+/** A seeded generator (mulberry32), so that a failing batch can be replayed. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/**
+ * A batch of `size` items over `users`: mostly notifications, some task updates; a fifth without a key, the rest
+ * with one of `keyPool` keys per user, so keys repeat within the batch and across batches. Each payload carries
+ * the item's index, to tell which input a stored event came from.
+ */
+function mixedBatch(random: () => number, users: readonly string[], size: number, keyPool: number): AppendInput[] {
+  return range(0, size - 1).map((n) => {
+    const userId = users[Math.floor(random() * users.length)]!;
+    const key = random() < 0.2 ? null : `k${Math.floor(random() * keyPool)}`;
+    const type = random() < 0.8 ? 'new_notification' : 'task_update';
+    return { userId, type, key, payload: { n } };
+  });
+}
+
+function inputIndex(event: StoredEvent): number {
+  const payload = event.type === 'new_notification' ? (event.payload as unknown as Notification).payload : event.payload;
+  return payload.n as number;
+}
+
+type Expected = number | 'stored before' | 'repeated in batch';
+
+/** Append as the Store promises it, worked out one item at a time: what the set-based append is checked against. */
+class StreamModel {
+  readonly heads = new Map<string, number>();
+  readonly #keys = new Map<string, Set<string>>();
+
+  append(inputs: readonly AppendInput[]): Expected[] {
+    const inBatch = new Map<string, Set<string>>();
+    return inputs.map(({ userId, key }) => {
+      if (key !== null) {
+        if (this.#keys.get(userId)?.has(key)) return 'stored before';
+        const batchKeys = inBatch.get(userId) ?? new Set<string>();
+        inBatch.set(userId, batchKeys);
+        if (batchKeys.has(key)) return 'repeated in batch';
+        batchKeys.add(key);
+      }
+      const seq = (this.heads.get(userId) ?? 0) + 1;
+      this.heads.set(userId, seq);
+      return seq;
+    });
+  }
+
+  commit(inputs: readonly AppendInput[]): void {
+    for (const { userId, key } of inputs) {
+      if (key === null) continue;
+      const keys = this.#keys.get(userId) ?? new Set<string>();
+      keys.add(key);
+      this.#keys.set(userId, keys);
+    }
+  }
+}
+
+/**
+ * Appends a batch and checks the result against the model: which items were stored, with which seqs, in input
+ * order. Returns the stored events and how many items each kind of duplicate accounted for.
+ */
+async function appendAndCompare(
+  store: Store,
+  model: StreamModel,
+  inputs: readonly AppendInput[],
+): Promise<{ stored: StoredEvent[]; skipped: Record<Exclude<Expected, number>, number> }> {
+  const expected = model.append(inputs);
+  model.commit(inputs);
+  const stored = await store.append(inputs);
+  const wanted = inputs.flatMap((input, n) => {
+    const seq = expected[n]!;
+    return typeof seq === 'number' ? [{ userId: input.userId, seq, type: input.type, n }] : [];
+  });
+  expect(stored.map((e) => ({ userId: e.userId, seq: e.seq, type: e.type, n: inputIndex(e) }))).toEqual(wanted);
+  for (const event of stored) {
+    if (event.type === 'new_notification') expect((event.payload as unknown as Notification).key).toBe(inputs[inputIndex(event)]!.key);
+  }
+  return {
+    stored,
+    skipped: {
+      'stored before': expected.filter((e) => e === 'stored before').length,
+      'repeated in batch': expected.filter((e) => e === 'repeated in batch').length,
+    },
+  };
+}
+
+/** Every user's stream, head and unread count are exactly the events that append returned, 1..n with no gap. */
+async function expectStreamsToBe(store: Store, model: StreamModel, returned: readonly StoredEvent[]): Promise<void> {
+  for (const [userId, head] of model.heads) {
+    const mine = returned.filter((e) => e.userId === userId).sort((a, b) => a.seq - b.seq);
+    expect(seqs(mine)).toEqual(range(1, head));
+    expect(await store.eventsAfter(userId, 0, head + 10)).toEqual(mine);
+    expect(await store.headSeq(userId)).toBe(head);
+    expect(await store.unreadCount(userId)).toBe(mine.filter((e) => e.type === 'new_notification').length);
+  }
 }
 
 describe.each(databaseKinds)('SqlStore on %s', (kind) => {
@@ -143,6 +248,97 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
     }
     expect(seqs(await store.eventsAfter('alice', 0, 100))).toEqual(range(1, 20));
     expect(seqs(await store.eventsAfter('bob', 0, 100))).toEqual(range(1, 20));
+  });
+
+  it('keeps the first of a key repeated in its batch, for each user, and skips a stored key repeated too', async () => {
+    await store.append([notification('alice', 'old')]);
+    const stored = await store.append([
+      notification('alice', 'a'),
+      taskUpdate('bob', 'a'),
+      taskUpdate('alice', 'a'),
+      notification('alice', 'old'),
+      notification('alice', 'old'),
+      notification('bob', 'a'),
+      notification('alice', 'b'),
+      notification('bob'),
+    ]);
+    expect(stored.map((e) => [e.userId, e.seq, e.type])).toEqual([
+      ['alice', 2, 'new_notification'],
+      ['bob', 1, 'task_update'],
+      ['alice', 3, 'new_notification'],
+      ['bob', 2, 'new_notification'],
+    ]);
+    expect(stored.map((e) => (e.type === 'new_notification' ? (e.payload as unknown as Notification).key : null))).toEqual([
+      'a',
+      null,
+      'b',
+      null,
+    ]);
+    expect(await store.headSeq('alice')).toBe(3);
+    expect(await store.headSeq('bob')).toBe(2);
+    expect(await store.unreadCount('alice')).toBe(3);
+    expect(await store.unreadCount('bob')).toBe(1);
+    expect(seqs(await store.eventsAfter('bob', 0, 10))).toEqual([1, 2]);
+  });
+
+  it('matches one-at-a-time appends on batches of many users with stored, repeated and missing keys', async () => {
+    const random = seededRandom(7);
+    const users = range(0, 39).map((i) => `mixed-${String(i).padStart(2, '0')}`);
+    const model = new StreamModel();
+    const first = await appendAndCompare(store, model, mixedBatch(random, users.slice(0, 30), 200, 15));
+    // Ten users new in the second batch; most of the others' keys were stored by the first.
+    const second = await appendAndCompare(store, model, mixedBatch(random, users, 400, 25));
+    expect(first.skipped['repeated in batch']).toBeGreaterThan(0);
+    expect(second.skipped['stored before']).toBeGreaterThan(0);
+    expect(second.skipped['repeated in batch']).toBeGreaterThan(0);
+    await expectStreamsToBe(store, model, [...first.stored, ...second.stored]);
+  });
+
+  it('stores a batch bigger than one statement takes, in every table', async () => {
+    const random = seededRandom(11);
+    const users = range(0, ROWS_PER_STATEMENT + 199).map((i) => `big-${String(i).padStart(5, '0')}`);
+    const model = new StreamModel();
+    const first = await appendAndCompare(store, model, mixedBatch(random, users, ROWS_PER_STATEMENT, 4));
+    const second = await appendAndCompare(store, model, mixedBatch(random, users, 3 * ROWS_PER_STATEMENT, 4));
+    // More users, keys, events and notifications than one statement's rows: every statement ran in chunks.
+    expect(new Set(second.stored.map((e) => e.userId)).size).toBeGreaterThan(ROWS_PER_STATEMENT);
+    expect(second.stored.filter((e) => e.type === 'new_notification').length).toBeGreaterThan(ROWS_PER_STATEMENT);
+    expect(second.skipped['stored before']).toBeGreaterThan(0);
+    expect(second.skipped['repeated in batch']).toBeGreaterThan(0);
+    await expectStreamsToBe(store, model, [...first.stored, ...second.stored]);
+  });
+
+  it('keeps concurrent batches over overlapping users, in opposite orders, gapless and deadlock-free', async () => {
+    const users = range(0, 79).map((i) => `overlap-${String(i).padStart(2, '0')}`);
+    // Eight batches of 60 users each, windows that overlap, half in ascending and half in descending user order.
+    // Each names every user of its window twice: a key that every batch naming the user repeats (so exactly one
+    // batch stores it, whichever commits first), then an event without a key (stored by every batch).
+    const shared = (userId: string): AppendInput => ({ userId, type: 'task_update', key: 'shared', payload: { shared: true } });
+    const batches = range(0, 7).map((b) => {
+      const window = users.slice(b * 2, b * 2 + 60);
+      const ordered = b % 2 === 0 ? window : [...window].reverse();
+      return ordered.flatMap((userId) => [shared(userId), taskUpdate(userId)]);
+    });
+    const results = await Promise.all(batches.map((batch) => store.append(batch)));
+
+    for (const [b, stored] of results.entries()) {
+      // In input order: the batch's users in its own order, the shared event (when this batch stored it) first.
+      const window = batches[b]!.filter((input) => input.key === null).map((input) => input.userId);
+      expect(stored.filter((e) => e.payload.shared !== true).map((e) => e.userId)).toEqual(window);
+      for (const [i, event] of stored.entries()) {
+        if (event.payload.shared === true) expect(stored[i + 1]).toMatchObject({ userId: event.userId, seq: event.seq + 1 });
+      }
+    }
+    const all = results.flat();
+    for (const userId of users) {
+      const mine = all.filter((e) => e.userId === userId).sort((a, b) => a.seq - b.seq);
+      const naming = batches.filter((batch) => batch.some((input) => input.userId === userId)).length;
+      const head = naming === 0 ? 0 : naming + 1;
+      expect(seqs(mine)).toEqual(range(1, head));
+      expect(mine.filter((e) => e.payload.shared === true)).toHaveLength(naming === 0 ? 0 : 1);
+      expect(await store.eventsAfter(userId, 0, 100)).toEqual(mine);
+      expect(await store.headSeq(userId)).toBe(head);
+    }
   });
 
   describe('markRead', () => {

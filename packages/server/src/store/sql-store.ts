@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Migrator, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Notification, StreamEventType } from '@herald/protocol';
+import { appendBatch } from './append-batch.js';
+import { chunks } from './chunks.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database, EventsTable, NotificationsTable } from './schema.js';
 import type { AppendInput, ListQuery, NotificationPage, Store, StoredEvent } from './store.js';
@@ -15,9 +16,10 @@ type EventRow = Pick<Selectable<EventsTable>, 'user_id' | 'seq' | 'type' | 'payl
  * The Store over Kysely: the same queries for SQLite and PostgreSQL, so both keep the same guarantees.
  *
  * Every write of a user first takes that user's user_streams row (the upsert that bumps last_seq, or a no-op
- * UPDATE when the write may turn out to change nothing). On PostgreSQL that row lock serialises the user's
+ * update when the write may turn out to change nothing). On PostgreSQL that row lock serialises the user's
  * writers until commit, so seqs come out 1, 2, 3 with no gap; on SQLite the single connection does the same.
- * Taking it first, always, keeps the lock order the same in every transaction, so they cannot deadlock.
+ * Taking it first, always, and a batch's users in user id order, keeps the lock order the same in every
+ * transaction, so they cannot deadlock.
  */
 export class SqlStore implements Store {
   readonly #db: Kysely<Database>;
@@ -34,15 +36,8 @@ export class SqlStore implements Store {
 
   async append(inputs: readonly AppendInput[]): Promise<StoredEvent[]> {
     if (inputs.length === 0) return [];
-    return this.#db.transaction().execute(async (trx) => {
-      const stored: (StoredEvent | undefined)[] = [];
-      // A batch for several users locks their streams in user id order, not input order: two batches naming
-      // the same users in opposite orders would otherwise deadlock on PostgreSQL.
-      for (const index of lockOrder(inputs)) {
-        stored[index] = await appendInput(trx, inputs[index]!);
-      }
-      return stored.filter((event): event is StoredEvent => event !== undefined);
-    });
+    // Set-based: a constant number of statements per batch (see appendBatch), not three per item.
+    return this.#db.transaction().execute((trx) => appendBatch(trx, inputs));
   }
 
   async markRead(userId: string, ids: readonly string[]): Promise<StoredEvent | null> {
@@ -151,34 +146,6 @@ export class SqlStore implements Store {
   }
 }
 
-async function appendInput(trx: Trx, input: AppendInput): Promise<StoredEvent | undefined> {
-  const seq = await nextSeq(trx, input.userId);
-  const createdAt = now();
-  const notification: Notification | null =
-    input.type === 'new_notification'
-      ? { id: randomUUID(), key: input.key, status: 'unread', created_at: createdAt, read_at: null, payload: input.payload }
-      : null;
-  const payload: Record<string, unknown> = notification === null ? input.payload : { ...notification };
-  const inserted = await trx
-    .insertInto('events')
-    .values({ user_id: input.userId, seq, type: input.type, key: input.key, payload: JSON.stringify(payload), created_at: createdAt })
-    .onConflict((oc) => oc.columns(['user_id', 'key']).doNothing())
-    .returning('seq')
-    .executeTakeFirst();
-  if (inserted === undefined) {
-    // A key already stored: give the seq back while the stream row is still ours, so no gap is left.
-    await trx.updateTable('user_streams').set({ last_seq: seq - 1 }).where('user_id', '=', input.userId).execute();
-    return undefined;
-  }
-  if (notification !== null) {
-    await trx
-      .insertInto('notifications')
-      .values({ ...notification, user_id: input.userId, seq, payload: JSON.stringify(notification.payload) })
-      .execute();
-  }
-  return { userId: input.userId, seq, type: input.type, payload, createdAt };
-}
-
 /** Appends an event of the user's own making (no key, so never deduplicated). */
 async function appendUserEvent(
   trx: Trx,
@@ -216,21 +183,6 @@ async function lockStream(trx: Trx, userId: string): Promise<void> {
     .set((eb) => ({ last_seq: eb.ref('last_seq') }))
     .where('user_id', '=', userId)
     .execute();
-}
-
-function lockOrder(inputs: readonly AppendInput[]): number[] {
-  // Array.prototype.sort is stable, so one user's items keep their input order and so their seq order.
-  return inputs
-    .map((_, index) => index)
-    .sort((a, b) => compare(inputs[a]!.userId, inputs[b]!.userId));
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {

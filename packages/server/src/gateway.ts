@@ -10,7 +10,6 @@ import { Delivery } from './deliver.js';
 import { badRequest } from './errors.js';
 import { buildHttpApp } from './http/app.js';
 import { Hub } from './hub/hub.js';
-import { KafkaSource } from './ingest/kafka-source.js';
 import type { IngestSource } from './ingest/source.js';
 import { decodePublishItem, toAppendInput, type PublishItem } from './ingest/publish-item.js';
 import { createLogger } from './logger.js';
@@ -81,9 +80,12 @@ export class Herald {
     await broker.connect({ event: (event) => sync.deliver(event), broadcast: (message) => sync.broadcast(message) });
     const sockets = new SocketServer({ hub, sync, verifyToken, metrics, logger, ...config });
     const lifecycle = { accepting: true };
-    const sources: IngestSource[] = config.kafka
-      ? [new KafkaSource({ config: config.kafka, delivery, metrics, logger: logger.child({ source: 'kafka' }) })]
-      : [];
+    const sources: IngestSource[] = [];
+    if (config.kafka) {
+      // Loaded only when configured: the Kafka client costs about a second of start-up CPU in every process.
+      const { KafkaSource } = await import('./ingest/kafka-source.js');
+      sources.push(new KafkaSource({ config: config.kafka, delivery, metrics, logger: logger.child({ source: 'kafka' }) }));
+    }
     const app = await buildHttpApp({
       logger,
       maxBodyBytes: config.maxBodyBytes,

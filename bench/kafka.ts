@@ -6,16 +6,16 @@
  *
  *   npx tsx bench/kafka.ts [users=200] [rate=1000] [seconds=10] [backlog=20000]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Admin, Producer, ProduceAcks, stringSerializers } from '@platformatic/kafka';
 import WebSocket from 'ws';
 import { mintToken } from '../packages/server/src/auth/mint-token.js';
+import { BENCH_SECRET, percentile, startHerald } from './herald-process.js';
 
 const [users = 200, rate = 1000, seconds = 10, backlog = 20_000] = process.argv.slice(2).map(Number);
-const SECRET = 'bench-secret-that-is-long-enough-for-hs256';
 const topic = `bench-${Date.now()}`;
 
 function startBroker(): { brokers: string; stop: () => void } {
@@ -25,41 +25,17 @@ function startBroker(): { brokers: string; stop: () => void } {
   return { brokers: /KAFKA_BROKERS=(\S+)/.exec(out)![1]!, stop: () => execFileSync('scripts/kafka.sh', ['stop'], { env }) };
 }
 
-async function startHerald(brokers: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['packages/server/bin/herald.js', 'start'], {
-    env: {
-      ...process.env,
-      HERALD_PORT: '0',
-      HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-bench-')),
-      HERALD_JWT_SECRET: SECRET,
-      HERALD_API_KEY: 'bench-api-key-0123456789',
-      HERALD_KAFKA_BROKERS: brokers,
-      HERALD_KAFKA_TOPIC: topic,
-      HERALD_KAFKA_GROUP: `${topic}-group`,
-      HERALD_MAX_CONNECTIONS_PER_ADDRESS: String(users + 10),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(text);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`herald exited with ${code}`)));
-  });
-  return { url, stop: () => new Promise((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))) };
-}
-
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-
 async function main(): Promise<void> {
   const broker = startBroker();
   const admin = new Admin({ clientId: 'bench', bootstrapBrokers: broker.brokers.split(',') });
   await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
   await admin.close();
-  const herald = await startHerald(broker.brokers);
+  const herald = await startHerald({
+    HERALD_KAFKA_BROKERS: broker.brokers,
+    HERALD_KAFKA_TOPIC: topic,
+    HERALD_KAFKA_GROUP: `${topic}-group`,
+    HERALD_MAX_CONNECTIONS_PER_ADDRESS: String(users + 10),
+  });
   const wsUrl = `${herald.url.replace('http', 'ws')}/ws/notifications`;
 
   let received = 0;
@@ -67,7 +43,7 @@ async function main(): Promise<void> {
   let onReceive = (): void => {};
   const sockets = await Promise.all(
     Array.from({ length: users }, async (_, index) => {
-      const ws = new WebSocket(`${wsUrl}?token=${await mintToken(SECRET, `user-${index}`)}`, { perMessageDeflate: false });
+      const ws = new WebSocket(`${wsUrl}?token=${await mintToken(BENCH_SECRET, `user-${index}`)}`, { perMessageDeflate: false });
       ws.on('message', (data: Buffer) => {
         const text = data.toString();
         const at = text.indexOf('"sent":');

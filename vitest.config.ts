@@ -5,6 +5,8 @@ export default defineConfig({
   resolve: {
     alias: {
       '@herald/protocol': fileURLToPath(new URL('./packages/protocol/src/index.ts', import.meta.url)),
+      '@herald/client': fileURLToPath(new URL('./packages/client/src/index.ts', import.meta.url)),
+      '@herald/react': fileURLToPath(new URL('./packages/react/src/index.ts', import.meta.url)),
     },
   },
   test: {

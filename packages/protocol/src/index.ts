@@ -1,3 +1,4 @@
 export * from './frames.js';
 export * from './close-codes.js';
 export * from './error-codes.js';
+export * from './handshake.js';

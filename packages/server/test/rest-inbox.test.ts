@@ -56,6 +56,16 @@ describe.each(databaseKinds)('the user REST inbox (%s)', (kind) => {
     expect(await count(user)).toBe(0);
   });
 
+  it("gives the unread count with the user's latest seq, so a client knows which stream events it already holds", async () => {
+    const user = uniqueUser('count-seq');
+    expect((await gateway.asUser(user, '/notifications/unread-count')).body).toEqual({ count: 0, seq: 0 });
+    await gateway.publish([1, 2, 3].map((n) => ({ user_id: user, type: 'new_notification', payload: { n } })));
+    await gateway.publish({ user_id: user, type: 'task_update', payload: { action: 'created', task: { id: 1 } } });
+    expect((await gateway.asUser(user, '/notifications/unread-count')).body).toEqual({ count: 3, seq: 4 });
+    expect((await gateway.asUser(user, '/notifications/mark-all-read', { body: {} })).status).toBe(200);
+    expect((await gateway.asUser(user, '/notifications/unread-count')).body).toEqual({ count: 0, seq: 5 });
+  });
+
   it('returns each stored notification with its id, status, timestamps and the producer payload', async () => {
     const user = uniqueUser('shape');
     const published = await gateway.publish({ user_id: user, type: 'new_notification', payload: { title: 'Hi', n: [1, 2] }, id: 'k-1' });

@@ -130,7 +130,7 @@ async function expectStreamsToBe(store: Store, model: StreamModel, returned: rea
     expect(seqs(mine)).toEqual(range(1, head));
     expect(await store.eventsAfter(userId, 0, head + 10)).toEqual(mine);
     expect(await store.headSeq(userId)).toBe(head);
-    expect(await store.unreadCount(userId)).toBe(mine.filter((e) => e.type === 'new_notification').length);
+    expect((await store.unreadCount(userId)).count).toBe(mine.filter((e) => e.type === 'new_notification').length);
   }
 }
 
@@ -197,7 +197,7 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
     expect(await store.append([taskUpdate('alice', 'order-1')])).toEqual([]);
     expect(await store.headSeq('alice')).toBe(1);
     expect(seqs(await store.append([notification('alice', 'order-2')]))).toEqual([2]);
-    expect(await store.unreadCount('alice')).toBe(2);
+    expect((await store.unreadCount('alice')).count).toBe(2);
   });
 
   it('stores a key once within one batch', async () => {
@@ -211,7 +211,7 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
     expect(stored[0]!.payload).toMatchObject({ key: 'dup' });
     expect(await store.headSeq('alice')).toBe(3);
     expect(seqs(await store.eventsAfter('alice', 0, 10))).toEqual([1, 2, 3]);
-    expect(await store.unreadCount('alice')).toBe(3);
+    expect((await store.unreadCount('alice')).count).toBe(3);
   });
 
   it('scopes keys per user', async () => {
@@ -276,8 +276,8 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
     ]);
     expect(await store.headSeq('alice')).toBe(3);
     expect(await store.headSeq('bob')).toBe(2);
-    expect(await store.unreadCount('alice')).toBe(3);
-    expect(await store.unreadCount('bob')).toBe(1);
+    expect((await store.unreadCount('alice')).count).toBe(3);
+    expect((await store.unreadCount('bob')).count).toBe(1);
     expect(seqs(await store.eventsAfter('bob', 0, 10))).toEqual([1, 2]);
   });
 
@@ -357,8 +357,8 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
       expect(event!.createdAt).toMatch(ISO_UTC);
       expect(await store.eventsAfter('alice', 3, 10)).toEqual([event]);
 
-      expect(await store.unreadCount('alice')).toBe(2);
-      expect(await store.unreadCount('bob')).toBe(1);
+      expect((await store.unreadCount('alice')).count).toBe(2);
+      expect((await store.unreadCount('bob')).count).toBe(1);
       const { items } = await store.listNotifications('alice', { status: 'read', limit: 10 });
       expect(items).toEqual([expect.objectContaining({ id: mine[0], status: 'read', read_at: expect.stringMatching(ISO_UTC) })]);
     });
@@ -379,7 +379,7 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
       const ids = [...range(1, 1200).map((i) => `missing-${i}`), mine[2]!, mine[1]!];
       const event = await store.markRead('alice', ids);
       expect(event?.payload).toEqual({ notification_ids: [mine[2], mine[1]] });
-      expect(await store.unreadCount('alice')).toBe(1);
+      expect((await store.unreadCount('alice')).count).toBe(1);
     });
 
     it('reports a notification read once when several callers race', async () => {
@@ -395,8 +395,8 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
 
     const event = await store.markAllRead('alice');
     expect(event).toMatchObject({ userId: 'alice', seq: 5, type: 'all_read', payload: {} });
-    expect(await store.unreadCount('alice')).toBe(0);
-    expect(await store.unreadCount('bob')).toBe(1);
+    expect((await store.unreadCount('alice')).count).toBe(0);
+    expect((await store.unreadCount('bob')).count).toBe(1);
     expect(await store.markAllRead('alice')).toBeNull();
     expect(await store.headSeq('alice')).toBe(5);
 
@@ -464,7 +464,7 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
       expect(unread.items.every((n) => n.status === 'unread' && n.read_at === null)).toBe(true);
       expect(read.items.map((n) => n.id)).toEqual([ids[4], ids[1]]);
       expect(read.items.every((n) => n.status === 'read' && n.read_at !== null)).toBe(true);
-      expect(await store.unreadCount('alice')).toBe(5);
+      expect((await store.unreadCount('alice')).count).toBe(5);
     });
 
     it('starts before a given seq', async () => {
@@ -483,7 +483,7 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
     expect(await store.eventsAfter('alice', 0, 10)).toEqual([first]);
     expect(await store.append([notification('alice', 'k')])).toEqual([]);
     expect(seqs(await store.append([notification('alice')]))).toEqual([2]);
-    expect(await store.unreadCount('alice')).toBe(2);
+    expect((await store.unreadCount('alice')).count).toBe(2);
   });
 
   it('answers ping while open and rejects it after close', async () => {

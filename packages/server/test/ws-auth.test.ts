@@ -1,3 +1,4 @@
+import { handshakeProtocols, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@herald/protocol';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, TEST_SECRET, uniqueUser, type TestGateway } from './helpers/gateway.js';
@@ -87,6 +88,27 @@ describe('WebSocket authentication', () => {
     const events = await client.waitForSeq(1);
     expect(events).toEqual([{ type: 'task_update', seq: 1, payload: { action: 'created', task: { id: 1 } } }]);
     await client.close();
+  });
+
+  it('accepts the token as a herald.token.<jwt> subprotocol, and selects only herald.v1 in the answer', async () => {
+    const user = uniqueUser('subprotocol');
+    const client = await TestClient.connect(gateway.wsUrl, { protocols: handshakeProtocols(await gateway.token(user)) });
+    expect(client.ws.protocol).toBe(SUBPROTOCOL);
+    const [connected] = await client.waitForType('connected');
+    expect(connected?.payload.user_id).toBe(user);
+    await client.close();
+  });
+
+  it('refuses a bad token offered as a subprotocol with 4001, whatever good token the URL has', async () => {
+    const user = uniqueUser('bad-subprotocol');
+    const wrong = await sign({ sub: user, exp: nowS() + 3600 }, 'another-secret-that-is-long-enough-for-hs256');
+    const url = urlWithToken(gateway.wsUrl, await gateway.token(user));
+    for (const protocols of [handshakeProtocols(wrong), handshakeProtocols('not-a-jwt'), [SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX]]) {
+      const client = await TestClient.connect(url, { protocols });
+      expect(await client.closed).toEqual({ code: 4001, reason: 'Unauthorized' });
+      expect(client.frames).toEqual([]);
+    }
+    expect(gateway.herald.isConnected(user)).toBe(false);
   });
 
   it('refuses a bad token in the Authorization header, and a header that is not Bearer', async () => {

@@ -60,7 +60,10 @@ export const NotificationPage = Type.Object({
   next_cursor: Type.Union([Type.String(), Type.Null()]),
 });
 
-export const UnreadCount = Type.Object({ count: Type.Integer() });
+export const UnreadCount = Type.Object({
+  count: Type.Integer(),
+  seq: Type.Integer({ description: "The user's latest seq when counted: stream events after it are not in the count" }),
+});
 
 export const MarkReadBody = Type.Object(
   { notification_ids: Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 1000 }) },

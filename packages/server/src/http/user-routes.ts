@@ -67,7 +67,10 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { s
   api.get(
     '/notifications/unread-count',
     { schema: { summary: 'How many notifications are unread', security, response: { 200: UnreadCount, ...unauthorized } } },
-    async (request) => ({ count: await store.unreadCount(request.userId) }),
+    async (request) => {
+      const { count, headSeq } = await store.unreadCount(request.userId);
+      return { count, seq: headSeq };
+    },
   );
 
   api.post(

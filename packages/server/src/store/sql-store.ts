@@ -4,7 +4,7 @@ import { appendBatch } from './append-batch.js';
 import { chunks } from './chunks.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database, EventsTable, NotificationsTable } from './schema.js';
-import type { AppendInput, ListQuery, NotificationPage, Store, StoredEvent } from './store.js';
+import type { AppendInput, ListQuery, NotificationPage, Store, StoredEvent, UnreadCount } from './store.js';
 
 /** Ids per UPDATE ... IN (...): far below SQLite's and PostgreSQL's bound-parameter limits. */
 const IN_LIST_CHUNK = 500;
@@ -123,15 +123,21 @@ export class SqlStore implements Store {
     };
   }
 
-  async unreadCount(userId: string): Promise<number> {
+  async unreadCount(userId: string): Promise<UnreadCount> {
+    // One statement, so PostgreSQL reads both from one snapshot: the count is exactly the state at head_seq.
     const row = await this.#db
-      .selectFrom('notifications')
-      .select((eb) => eb.fn.countAll().as('count'))
-      .where('user_id', '=', userId)
-      .where('status', '=', 'unread')
+      .selectNoFrom((eb) => [
+        eb
+          .selectFrom('notifications')
+          .select((sub) => sub.fn.countAll().as('count'))
+          .where('user_id', '=', userId)
+          .where('status', '=', 'unread')
+          .as('count'),
+        eb.selectFrom('user_streams').select('last_seq').where('user_id', '=', userId).as('head_seq'),
+      ])
       .executeTakeFirstOrThrow();
-    // PostgreSQL returns count(*) as a bigint string, SQLite as a number.
-    return Number(row.count);
+    // PostgreSQL returns count(*) and bigint columns as strings, SQLite as numbers.
+    return { count: Number(row.count ?? 0), headSeq: Number(row.head_seq ?? 0) };
   }
 
   async ping(): Promise<void> {

@@ -34,6 +34,11 @@ export interface NotificationPage {
   nextBeforeSeq: number | null;
 }
 
+export interface UnreadCount {
+  count: number;
+  headSeq: number;
+}
+
 /**
  * The inbox and the per-user event streams.
  *
@@ -58,7 +63,11 @@ export interface Store {
   headSeq(userId: string): Promise<number>;
   /** The user's notifications, newest first. */
   listNotifications(userId: string, query: ListQuery): Promise<NotificationPage>;
-  unreadCount(userId: string): Promise<number>;
+  /**
+   * How many of the user's notifications are unread, with the user's head seq read in the same snapshot, so a
+   * client can apply exactly the stream events after it to the count.
+   */
+  unreadCount(userId: string): Promise<UnreadCount>;
   /** Resolves when the database answers; rejects while it is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

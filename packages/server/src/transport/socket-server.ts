@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CloseCode, ErrorCode } from '@herald/protocol';
+import { CloseCode, ErrorCode, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, WS_PATH } from '@herald/protocol';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { bearerToken, type TokenVerifier, type VerifiedToken } from '../auth/token-verifier.js';
@@ -13,7 +13,7 @@ import { encodeError, PING_FRAME, PONG_FRAME } from './encode.js';
 import { KeepaliveWheel } from './keepalive-wheel.js';
 import type { StreamSync } from './stream-sync.js';
 
-export const WS_PATH = '/ws/notifications';
+export { WS_PATH };
 
 export interface SocketServerOptions {
   hub: Hub;
@@ -49,6 +49,8 @@ export class SocketServer {
       // Compression costs ~20x the memory per connection; notification frames are small.
       perMessageDeflate: false,
       clientTracking: false,
+      // Only Herald's own name is ever selected: the token entry a browser offers beside it is not echoed back.
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
     this.wheel = new KeepaliveWheel<Connection>({
       pingIntervalMs: options.pingIntervalMs,
@@ -110,7 +112,10 @@ export class SocketServer {
 
   private async authenticate(request: IncomingMessage, url: URL): Promise<Handshake> {
     const since = url.searchParams.get('since');
-    const token = url.searchParams.get('token') ?? bearerToken(request.headers.authorization);
+    const token =
+      protocolToken(request.headers['sec-websocket-protocol']) ??
+      url.searchParams.get('token') ??
+      bearerToken(request.headers.authorization);
     try {
       const verified = await this.options.verifyToken(token ?? undefined);
       if (since !== null && !/^\d{1,15}$/.test(since)) return { ok: false, error: 'since must be a non-negative integer' };
@@ -195,4 +200,14 @@ export class SocketServer {
     this.options.metrics.refusedConnections.inc({ reason });
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
+}
+
+/** The token a browser offered as the `herald.token.<jwt>` subprotocol, if any. */
+function protocolToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  for (const entry of header.split(',')) {
+    const protocol = entry.trim();
+    if (protocol.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) return protocol.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+  }
+  return undefined;
 }

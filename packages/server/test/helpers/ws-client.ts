@@ -38,8 +38,12 @@ export class TestClient {
   }
 
   /** Opens a connection; resolves once it is open (the handshake succeeded), even if the server then closes it. */
-  static async connect(url: string, options: WebSocket.ClientOptions & { autoPong?: boolean } = {}): Promise<TestClient> {
-    const ws = new WebSocket(url, { perMessageDeflate: false, ...options });
+  static async connect(
+    url: string,
+    options: WebSocket.ClientOptions & { autoPong?: boolean; protocols?: string[] } = {},
+  ): Promise<TestClient> {
+    const { protocols = [], ...clientOptions } = options;
+    const ws = new WebSocket(url, protocols, { perMessageDeflate: false, ...clientOptions });
     const client = new TestClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

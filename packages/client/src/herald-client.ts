@@ -19,14 +19,20 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 /** A token, or a function Herald's client calls for a fresh one on every (re)connect and after a 401. */
 export type TokenSource = string | (() => string | Promise<string>);
 
+/**
+ * A handler whose event type is checked both ways, so that the browser's and the `ws` package's richer event
+ * types fit (the same trick React's typings use for DOM handlers).
+ */
+type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
+
 /** The part of the WebSocket API the client uses: the browser's WebSocket and the `ws` package both have it. */
 export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onmessage: Handler<{ data: unknown }> | null;
+  onclose: Handler<{ code: number; reason: string }> | null;
+  onerror: Handler<unknown> | null;
 }
 
 export type WebSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike;
@@ -97,6 +103,8 @@ export class HeraldClient {
   readonly #api: InboxApi;
   #tokenSource: TokenSource;
   #token: string | undefined;
+  /** A token fetched after a 4001 that the next attempt uses instead of asking the provider again. */
+  #freshToken: string | undefined;
   #state: ConnectionState = 'closed';
   #ws: WebSocketLike | undefined;
   #wantOpen = false;
@@ -173,6 +181,7 @@ export class HeraldClient {
   setToken(token: TokenSource): void {
     this.#tokenSource = token;
     this.#token = undefined;
+    this.#freshToken = undefined;
     if (this.#awaitingToken && this.#wantOpen) {
       this.#awaitingToken = false;
       this.#attempt = 0;
@@ -209,7 +218,8 @@ export class HeraldClient {
     this.#setState(this.#everConnected ? 'reconnecting' : 'connecting');
     let token: string;
     try {
-      token = await this.#resolveToken();
+      token = this.#freshToken ?? (await this.#resolveToken());
+      this.#freshToken = undefined;
     } catch (error) {
       this.#opening = false;
       this.#events.emit('error', { code: 'token_provider', message: error instanceof Error ? error.message : String(error) });
@@ -319,7 +329,11 @@ export class HeraldClient {
     if (typeof this.#tokenSource === 'function') {
       try {
         // A provider that hands out a new token is the refresh; the same token again means there is none yet.
-        if ((await this.#resolveToken()) !== rejected) return this.#retry();
+        const fresh = await this.#resolveToken();
+        if (fresh !== rejected) {
+          this.#freshToken = fresh;
+          return this.#retry();
+        }
       } catch {
         // Treated like a provider with nothing new: wait for setToken().
       }

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { handleError } from './error-handler.js';
+import { inboxPage, type InboxPageOptions } from './inbox-page.js';
 import { opsRoutes, type OpsRoutesOptions } from './ops-routes.js';
 import { publishRoutes, type PublishRoutesOptions } from './publish-routes.js';
 import { userRoutes, type UserRoutesOptions } from './user-routes.js';
@@ -15,6 +16,8 @@ export interface HttpAppOptions {
   user: UserRoutesOptions;
   publish: PublishRoutesOptions;
   ops: OpsRoutesOptions;
+  /** Where the built inbox page is; see inbox-page.ts for the default. */
+  inbox?: InboxPageOptions;
 }
 
 /** The REST side of Herald; the WebSocket side is attached to the same server's upgrade event. */
@@ -47,5 +50,6 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   await app.register(userRoutes, options.user);
   await app.register(publishRoutes, options.publish);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(inboxPage, options.inbox ?? {});
   return app;
 }

@@ -11,7 +11,7 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
-    globalSetup: ['packages/server/test/setup/postgres.ts', 'packages/server/test/setup/kafka.ts'],
+    globalSetup: ['packages/server/test/setup/postgres.ts', 'packages/server/test/setup/kafka.ts', 'packages/server/test/setup/redis.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',

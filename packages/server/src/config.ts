@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import envSchema from 'env-schema';
 import Type, { type Static } from 'typebox';
 import { describeSchemaError } from './schema-errors.js';
@@ -29,6 +31,10 @@ const ConfigSchema = Type.Object({
   HERALD_KAFKA_GROUP: Type.String({ default: 'herald', minLength: 1 }),
   HERALD_KAFKA_DLQ_TOPIC: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,249}$' })),
   HERALD_KAFKA_BATCH_SIZE: Type.Integer({ default: 500, minimum: 1, maximum: 5000 }),
+  HERALD_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  HERALD_REDIS_KEY_PREFIX: Type.String({ default: 'herald:', pattern: '^[^\\s]{1,64}$' }),
+  HERALD_PRESENCE_TTL_MS: Type.Integer({ default: 15_000, minimum: 300, maximum: 600_000 }),
+  HERALD_NODE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' })),
   HERALD_LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -64,6 +70,18 @@ export interface Config {
   logLevel: string;
   /** Present when HERALD_KAFKA_BROKERS turns the Kafka consumer on. */
   kafka?: KafkaConfig;
+  /** Present when HERALD_REDIS_URL turns cluster mode on. */
+  cluster?: ClusterConfig;
+}
+
+export interface ClusterConfig {
+  redisUrl: string;
+  /** Put before every Redis key and channel name, so that several deployments can share one Redis. */
+  keyPrefix: string;
+  /** A node that stops heartbeating leaves the cluster's presence within this time. */
+  presenceTtlMs: number;
+  /** This node's name in presence and logs; unique per running process. */
+  nodeId: string;
 }
 
 export interface KafkaConfig {
@@ -115,6 +133,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           batchSize: raw.HERALD_KAFKA_BATCH_SIZE,
         }
       : undefined,
+    cluster: raw.HERALD_REDIS_URL
+      ? {
+          redisUrl: raw.HERALD_REDIS_URL,
+          keyPrefix: raw.HERALD_REDIS_KEY_PREFIX,
+          presenceTtlMs: raw.HERALD_PRESENCE_TTL_MS,
+          // A restarted process is a new node: its predecessor's presence entries must expire, not be adopted.
+          nodeId: raw.HERALD_NODE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+        }
+      : undefined,
   };
   checkConsistency(config);
   return config;
@@ -157,6 +184,7 @@ function checkConsistency(config: Config): void {
   if (config.kafka && config.kafka.deadLetterTopic === config.kafka.topic) {
     throw new ConfigError('Invalid configuration: HERALD_KAFKA_DLQ_TOPIC must differ from HERALD_KAFKA_TOPIC, or bad records would be consumed again forever');
   }
+  if (config.cluster) checkCluster(config.cluster, config.databaseUrl);
   if ((config.jwtIssuer || config.jwtAudience) && !config.jwksUrl && !config.jwtSecret) {
     throw new ConfigError('Invalid configuration: HERALD_JWT_ISSUER and HERALD_JWT_AUDIENCE need HERALD_JWKS_URL or HERALD_JWT_SECRET');
   }
@@ -165,5 +193,22 @@ function checkConsistency(config: Config): void {
   }
   if (config.production && !config.apiKey) {
     throw new ConfigError('Invalid configuration: HERALD_API_KEY is required when NODE_ENV=production');
+  }
+}
+
+function checkCluster(cluster: ClusterConfig, databaseUrl: string): void {
+  let url: URL;
+  try {
+    url = new URL(cluster.redisUrl);
+  } catch {
+    throw new ConfigError('Invalid configuration: HERALD_REDIS_URL is not a valid URL; expected redis://[user:password@]host[:port][/db]');
+  }
+  if (url.hostname === '') {
+    throw new ConfigError('Invalid configuration: HERALD_REDIS_URL names no host; expected redis://[user:password@]host[:port][/db]');
+  }
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(
+      'Invalid configuration: HERALD_REDIS_URL (cluster mode) needs a PostgreSQL HERALD_DATABASE_URL; a SQLite file cannot be shared by several nodes',
+    );
   }
 }

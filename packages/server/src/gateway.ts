@@ -8,6 +8,10 @@ import { MemoryBroker } from './broker/memory-broker.js';
 import type { Config } from './config.js';
 import { Delivery } from './deliver.js';
 import { badRequest } from './errors.js';
+import { ClusterMembership } from './cluster/cluster-membership.js';
+import { MemoryPresence } from './cluster/memory-presence.js';
+import type { Presence } from './cluster/presence.js';
+import { startCluster, type Cluster } from './cluster/start-cluster.js';
 import { buildHttpApp } from './http/app.js';
 import { Hub } from './hub/hub.js';
 import type { IngestSource } from './ingest/source.js';
@@ -45,7 +49,8 @@ export class Herald {
     readonly logger: Logger,
     private readonly store: Store,
     private readonly broker: Broker,
-    private readonly hub: Hub,
+    private readonly presence: Presence,
+    private readonly cluster: Cluster | undefined,
     private readonly delivery: Delivery,
     private readonly sockets: SocketServer,
     private readonly sources: readonly IngestSource[],
@@ -61,15 +66,27 @@ export class Herald {
       createStore(config.databaseUrl, {
         onPoolError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
       });
-    const broker = options.broker ?? new MemoryBroker();
     await store.migrate();
     const verifyToken = createVerifier(config);
-    const hub = new Hub(config);
-    const metrics = new Metrics({ connections: () => hub.connectionCount, users: () => hub.userCount });
+    // The gauges read the hub only when scraped, after it exists.
+    const metrics: Metrics = new Metrics({ connections: () => hub.connectionCount, users: () => hub.userCount });
+    let cluster: Cluster | undefined;
+    try {
+      cluster = config.cluster ? await startCluster(config.cluster, { metrics, logger }) : undefined;
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    const broker = options.broker ?? cluster?.broker ?? new MemoryBroker();
+    const presence = cluster?.presence ?? new MemoryPresence();
+    const membership = new ClusterMembership({ broker, presence, maxConnectionsPerUser: config.maxConnectionsPerUser });
+    const hub = new Hub(config, membership);
     const delivery = new Delivery(store, broker, metrics);
     const sync = new StreamSync({
       store,
       hub,
+      metrics,
+      admit: (connection) => membership.admit(connection),
       pingIntervalMs: config.pingIntervalMs,
       onError: (connection, error) => {
         // The client resumes from its last seq on reconnect, so closing loses nothing.
@@ -77,7 +94,11 @@ export class Herald {
         connection.close(1011, 'Temporarily unavailable, reconnect');
       },
     });
-    await broker.connect({ event: (event) => sync.deliver(event), broadcast: (message) => sync.broadcast(message) });
+    await broker.connect({
+      event: (event) => sync.deliver(event),
+      broadcast: (message) => sync.broadcast(message),
+      resync: () => void sync.resyncAll(),
+    });
     const sockets = new SocketServer({ hub, sync, verifyToken, metrics, logger, ...config });
     const lifecycle = { accepting: true };
     const sources: IngestSource[] = [];
@@ -92,9 +113,9 @@ export class Herald {
       allowedOrigins: config.allowedOrigins,
       user: { store, delivery, verifyToken, metrics },
       publish: { apiKey: requireApiKey(config), delivery, hub, metrics },
-      ops: { store, metrics, accepting: () => lifecycle.accepting, sources },
+      ops: { store, metrics, accepting: () => lifecycle.accepting, sources, redis: cluster && (() => cluster.link.state) },
     });
-    const herald = new Herald(lifecycle, config, logger, store, broker, hub, delivery, sockets, sources, app);
+    const herald = new Herald(lifecycle, config, logger, store, broker, presence, cluster, delivery, sockets, sources, app);
     app.server.on('upgrade', sockets.handleUpgrade);
     for (const source of sources) source.start();
     return herald;
@@ -139,12 +160,17 @@ export class Herald {
     this.delivery.broadcast(type, payload);
   }
 
+  /**
+   * Whether the user has a connection open on any node. This node's own connections count at once; in a cluster,
+   * other nodes' are known within moments (at most a presence heartbeat, HERALD_PRESENCE_TTL_MS / 3).
+   */
   isConnected(userId: string): boolean {
-    return this.hub.isConnected(userId);
+    return this.presence.isConnected(userId);
   }
 
+  /** The users with a connection open on any node, as isConnected sees them. */
   connectedUsers(): string[] {
-    return this.hub.connectedUsers();
+    return this.presence.connectedUsers();
   }
 
   /**
@@ -163,6 +189,8 @@ export class Herald {
     await this.sockets.drain(this.config.shutdownTimeoutMs);
     await this.app.close();
     await this.broker.close();
+    await this.presence.close();
+    await this.cluster?.close();
     await this.store.close();
   }
 }

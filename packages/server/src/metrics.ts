@@ -15,6 +15,16 @@ export class Metrics {
   readonly kafkaRecords: Counter<'outcome'>;
   readonly kafkaRetries = this.counter('herald_kafka_retries_total', 'Kafka batches retried after a store or dead-letter failure');
   readonly kafkaLag: Gauge<'partition'>;
+  readonly eventsDelivered = this.counter(
+    'herald_events_delivered_total',
+    'Stream events written to sockets, one per tab (live and replayed)',
+  );
+  readonly redisMessages: Counter<'direction'>;
+  readonly redisPublishFailures = this.counter(
+    'herald_redis_publish_failures_total',
+    'Events not published to Redis because it was unreachable (published again, or caught up by seq, once it is back)',
+  );
+  readonly resyncs = this.counter('herald_resyncs_total', 'Times every connection re-read the store after the Redis link came back');
 
   constructor(sources: { connections: () => number; users: () => number }) {
     this.connections = new Gauge({
@@ -55,6 +65,12 @@ export class Metrics {
       name: 'herald_kafka_consumer_lag',
       help: 'Records behind the end of each assigned partition of the Kafka topic',
       labelNames: ['partition'],
+      registers: [this.registry],
+    });
+    this.redisMessages = new Counter({
+      name: 'herald_redis_messages_total',
+      help: 'Messages between nodes over Redis pub/sub, by direction (published, received)',
+      labelNames: ['direction'],
       registers: [this.registry],
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });

@@ -18,7 +18,7 @@ export class MemoryBroker implements Broker {
   }
 
   // Every user lives on this one node: there is nothing to route.
-  subscribe(): void {}
+  async subscribe(): Promise<void> {}
   unsubscribe(): void {}
 
   async close(): Promise<void> {

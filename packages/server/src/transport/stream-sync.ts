@@ -1,5 +1,6 @@
 import type { BroadcastMessage } from '../broker/broker.js';
-import type { Hub } from '../hub/hub.js';
+import type { AdmitResult, Hub } from '../hub/hub.js';
+import type { Metrics } from '../metrics.js';
 import type { Store, StoredEvent } from '../store/store.js';
 import type { Connection } from './connection.js';
 import { encodeBroadcast, encodeConnected, encodeEvent } from './encode.js';
@@ -7,13 +8,21 @@ import { encodeBroadcast, encodeConnected, encodeEvent } from './encode.js';
 export interface StreamSyncOptions {
   store: Store;
   hub: Hub;
+  metrics: Metrics;
   pingIntervalMs: number;
+  /**
+   * The part of admission that needs the network (a cluster's per-user limit, the user's subscription): awaited
+   * before the connection first reads the store. Admitted at once when absent.
+   */
+  admit?(connection: Connection): Promise<AdmitResult>;
   /** Events read from the store per query while a connection catches up. */
   pageSize?: number;
   onError(connection: Connection, error: unknown): void;
 }
 
 const DEFAULT_PAGE_SIZE = 500;
+/** Connections that re-read the store at once during a resync; the rest wait their turn, not the database pool. */
+const RESYNC_CONCURRENCY = 16;
 
 /**
  * Keeps every connection's view of its user's stream complete and in order. Live events are offered to each
@@ -33,9 +42,27 @@ export class StreamSync {
     const tabs = this.options.hub.connectionsOf(event.userId);
     if (!tabs) return;
     const frame = encodeEvent(event);
+    let sent = 0;
     for (const connection of tabs) {
-      if (connection.offer(event.seq, frame) === 'gap') void this.catchUp(connection);
+      const outcome = connection.offer(event.seq, frame);
+      if (outcome === 'sent') sent++;
+      else if (outcome === 'gap') void this.catchUp(connection);
     }
+    this.options.metrics.eventsDelivered.inc(sent);
+  }
+
+  /**
+   * Every connection reads the store after its last seq, for events that may have been missed without a later
+   * one to show the gap (the link between nodes was down). A connection already catching up will read them anyway.
+   */
+  async resyncAll(): Promise<void> {
+    const waiting = [...this.options.hub.all()];
+    const worker = async (): Promise<void> => {
+      for (let connection = waiting.pop(); connection; connection = waiting.pop()) {
+        if (!connection.closed && !connection.catchingUp) await this.catchUp(connection);
+      }
+    };
+    await Promise.all(Array.from({ length: RESYNC_CONCURRENCY }, worker));
   }
 
   broadcast(message: BroadcastMessage): void {
@@ -49,6 +76,13 @@ export class StreamSync {
    */
   async open(connection: Connection, since: number | undefined): Promise<void> {
     try {
+      const admitted = (await this.options.admit?.(connection)) ?? { ok: true };
+      if (connection.closed) return;
+      if (!admitted.ok) {
+        this.options.metrics.refusedConnections.inc({ reason: 'limit' });
+        connection.close(admitted.code, admitted.reason);
+        return;
+      }
       const generation = connection.resumeGeneration;
       const head = await this.options.store.headSeq(connection.userId);
       if (connection.closed) return;
@@ -129,6 +163,7 @@ export class StreamSync {
       });
       if (connection.closed) return false;
       connection.lastSeq = event.seq;
+      this.options.metrics.eventsDelivered.inc();
     }
     await written;
     return !connection.closed;

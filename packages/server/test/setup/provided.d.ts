@@ -6,5 +6,7 @@ declare module 'vitest' {
     postgresUrl: string;
     /** host:port of a Kafka broker for this run; see setup/kafka.ts. */
     kafkaBrokers: string;
+    /** A Redis server URL for this run; see setup/redis.ts. */
+    redisUrl: string;
   }
 }

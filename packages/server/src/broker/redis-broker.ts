@@ -1,0 +1,181 @@
+import type { Logger } from 'pino';
+import type { RedisLink } from '../cluster/redis-link.js';
+import type { Metrics } from '../metrics.js';
+import type { StoredEvent } from '../store/store.js';
+import type { BroadcastMessage, Broker, BrokerHandlers } from './broker.js';
+
+export interface RedisBrokerOptions {
+  link: RedisLink;
+  /** Put before every channel name (HERALD_REDIS_KEY_PREFIX). */
+  keyPrefix: string;
+  nodeId: string;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** One message between nodes: the publishing node and either a stored event or a broadcast. */
+interface Envelope {
+  node: string;
+  event?: StoredEvent;
+  broadcast?: BroadcastMessage;
+}
+
+/** A subscribe that Redis has not confirmed by then is not waited for: the connection opens, gap detection covers it. */
+const SUBSCRIBE_WAIT_MS = 2_000;
+/** Users whose newest event could not be published, kept to publish again when Redis is back; the oldest go first. */
+const MAX_UNSENT = 100_000;
+
+/**
+ * The cluster broker, over Redis sharded pub/sub (SSUBSCRIBE, Redis 7). Each user has a channel; a node
+ * subscribes to it while it holds a connection of that user, so Redis carries an event once to each node that
+ * holds the user and to no other. Each event is serialised once, whatever the number of nodes.
+ *
+ * The node that stored an event hands it to its own connections first, without a round trip through Redis, so
+ * local delivery goes on while Redis is down; its own copy coming back from Redis is ignored.
+ *
+ * What Redis loses, the store still has. When the subscriber connection comes back, every connection of this
+ * node re-reads the store after its last seq (`resync`); when the command connection comes back, the newest
+ * event of each user that could not be published is published again, so that nodes whose own link never broke
+ * see the gap it leaves and catch up too.
+ */
+export class RedisBroker implements Broker {
+  private handlers: BrokerHandlers | undefined;
+  /** The users this node holds: the channels it wants, whatever Redis currently knows. */
+  private readonly users = new Set<string>();
+  private readonly unsent = new Map<string, StoredEvent>();
+  private readonly userChannelPrefix: string;
+  private readonly broadcastChannel: string;
+
+  constructor(private readonly options: RedisBrokerOptions) {
+    this.userChannelPrefix = `${options.keyPrefix}user:`;
+    this.broadcastChannel = `${options.keyPrefix}broadcast`;
+  }
+
+  async connect(handlers: BrokerHandlers): Promise<void> {
+    this.handlers = handlers;
+    const { subscriber, commands } = this.options.link;
+    await subscriber.sSubscribe(this.broadcastChannel, this.onMessage);
+    // 'ready' fires on every reconnect, after node-redis has subscribed its known channels again.
+    subscriber.on('ready', () => void this.recover());
+    commands.on('ready', () => this.publishUnsent());
+  }
+
+  publish(event: StoredEvent): void {
+    this.handlers?.event(event);
+    this.send(this.channelOf(event.userId), { node: this.options.nodeId, event }, event);
+  }
+
+  broadcast(message: BroadcastMessage): void {
+    this.handlers?.broadcast(message);
+    // A broadcast is not stored: a node that misses it while Redis is down does not get it later.
+    this.send(this.broadcastChannel, { node: this.options.nodeId, broadcast: message });
+  }
+
+  subscribe(userId: string): Promise<void> {
+    this.users.add(userId);
+    const { subscriber } = this.options.link;
+    if (!subscriber.isReady) return Promise.resolve();
+    const channel = this.channelOf(userId);
+    const subscribed = subscriber.sSubscribe(channel, this.onMessage).then(
+      () => {
+        // The last tab may have closed while Redis confirmed: the unsubscribe then found nothing to remove.
+        if (!this.users.has(userId)) this.dropChannel(channel);
+      },
+      (error: unknown) => this.options.logger.debug({ err: error, user: userId }, 'subscribing to a user failed'),
+    );
+    return withDeadline(subscribed, SUBSCRIBE_WAIT_MS);
+  }
+
+  unsubscribe(userId: string): void {
+    this.users.delete(userId);
+    if (this.options.link.subscriber.isReady) this.dropChannel(this.channelOf(userId));
+  }
+
+  async close(): Promise<void> {
+    this.handlers = undefined;
+    this.users.clear();
+    this.unsent.clear();
+  }
+
+  private channelOf(userId: string): string {
+    return this.userChannelPrefix + userId;
+  }
+
+  private send(channel: string, envelope: Envelope, event?: StoredEvent): void {
+    const { commands } = this.options.link;
+    const retryLater = (): void => {
+      this.options.metrics.redisPublishFailures.inc();
+      if (event) this.keepUnsent(event);
+    };
+    if (!commands.isReady) return retryLater();
+    commands.sPublish(channel, JSON.stringify(envelope)).then(
+      () => this.options.metrics.redisMessages.inc({ direction: 'published' }),
+      // Sent or not, the store has it: publishing it again is at worst a duplicate that receivers drop by seq.
+      retryLater,
+    );
+  }
+
+  private keepUnsent(event: StoredEvent): void {
+    const kept = this.unsent.get(event.userId);
+    if (kept && kept.seq >= event.seq) return;
+    this.unsent.delete(event.userId);
+    this.unsent.set(event.userId, event);
+    if (this.unsent.size > MAX_UNSENT) this.unsent.delete(this.unsent.keys().next().value!);
+  }
+
+  private publishUnsent(): void {
+    const events = [...this.unsent.values()];
+    this.unsent.clear();
+    for (const event of events) this.send(this.channelOf(event.userId), { node: this.options.nodeId, event }, event);
+  }
+
+  private readonly onMessage = (message: string): void => {
+    this.options.metrics.redisMessages.inc({ direction: 'received' });
+    let envelope: Envelope;
+    try {
+      envelope = JSON.parse(message) as Envelope;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'ignoring a Redis message that is not JSON');
+      return;
+    }
+    if (envelope.node === this.options.nodeId) return;
+    if (envelope.event) this.handlers?.event(envelope.event);
+    else if (envelope.broadcast) this.handlers?.broadcast(envelope.broadcast);
+  };
+
+  /**
+   * After the subscriber reconnected: subscribe to the users that arrived while it was down, drop the channels of
+   * users that left meanwhile, and only then ask every connection to re-read the store, so that an event stored
+   * after that read is sure to come through Redis.
+   */
+  private async recover(): Promise<void> {
+    const { subscriber } = this.options.link;
+    const subscribed = subscriber.getPubSubListeners('SHARDED');
+    const pending: Array<Promise<unknown>> = [];
+    for (const userId of this.users) {
+      if (!subscribed.has(this.channelOf(userId))) pending.push(subscriber.sSubscribe(this.channelOf(userId), this.onMessage));
+    }
+    for (const channel of subscribed.keys()) {
+      if (channel.startsWith(this.userChannelPrefix) && !this.users.has(channel.slice(this.userChannelPrefix.length))) {
+        this.dropChannel(channel);
+      }
+    }
+    const results = await Promise.allSettled(pending);
+    const failed = results.filter((result) => result.status === 'rejected').length;
+    if (failed > 0) this.options.logger.warn({ failed }, 'resubscribing users after a Redis reconnect failed; gap detection covers them');
+    this.options.metrics.resyncs.inc();
+    this.handlers?.resync();
+  }
+
+  private dropChannel(channel: string): void {
+    this.options.link.subscriber.sUnsubscribe(channel, this.onMessage).catch(() => {
+      // Reconnecting: recover() drops channels of users this node no longer holds.
+    });
+  }
+}
+
+function withDeadline(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,66 @@
+import type { BrowserContext, Page } from 'playwright-core';
+
+export interface ShownNotification {
+  id: string;
+  title: string;
+  status: string;
+}
+
+/** The inbox page in one tab, read the way a person sees it: through its rendered elements. */
+export class InboxPage {
+  /** Uncaught errors in the page; a test expects none. */
+  readonly errors: string[] = [];
+
+  private constructor(readonly page: Page) {
+    page.on('pageerror', (error) => this.errors.push(error.message));
+  }
+
+  /** A tab the test opened itself. */
+  static of(page: Page): InboxPage {
+    return new InboxPage(page);
+  }
+
+  /** Opens `/?token=...` in a new tab of `context`. */
+  static async open(context: BrowserContext, baseUrl: string, token: string): Promise<InboxPage> {
+    const inbox = new InboxPage(await context.newPage());
+    await inbox.page.goto(`${baseUrl}/?token=${encodeURIComponent(token)}`);
+    return inbox;
+  }
+
+  /** connecting | open | reconnecting | closed | unauthorized */
+  state(): Promise<string | null> {
+    return this.page.getByTestId('connection-state').getAttribute('data-state');
+  }
+
+  /** The number on the bell (0 when the badge is hidden). */
+  async unread(): Promise<number> {
+    return Number(await this.page.getByTestId('unread-badge').getAttribute('data-count'));
+  }
+
+  /** The list as shown, top to bottom. */
+  notifications(): Promise<ShownNotification[]> {
+    return this.page.getByTestId('notification').evaluateAll((items) =>
+      items.map((item) => ({
+        id: item.getAttribute('data-id') ?? '',
+        title: item.querySelector('.item__title')?.lastChild?.textContent ?? '',
+        status: item.getAttribute('data-status') ?? '',
+      })),
+    );
+  }
+
+  async titles(): Promise<string[]> {
+    return (await this.notifications()).map((item) => item.title);
+  }
+
+  async statusOf(id: string): Promise<string | null> {
+    return this.page.locator(`[data-testid="notification"][data-id="${id}"]`).getAttribute('data-status');
+  }
+
+  async markRead(id: string): Promise<void> {
+    await this.page.locator(`[data-testid="notification"][data-id="${id}"]`).getByTestId('mark-read').click();
+  }
+
+  async markAllRead(): Promise<void> {
+    await this.page.getByTestId('mark-all-read').click();
+  }
+}

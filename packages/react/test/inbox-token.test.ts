@@ -1,0 +1,85 @@
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildInbox } from '../../../scripts/build-inbox.js';
+import { launchChromium } from '../../../scripts/chromium.js';
+import { startGateway, uniqueUser, type TestGateway } from '../../server/test/helpers/gateway.js';
+import { InboxPage } from './helpers/inbox-page.js';
+
+const WAIT = { timeout: 15_000 };
+
+describe('the inbox page and its token', () => {
+  let gateway: TestGateway;
+  let browser: Browser;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    await buildInbox();
+    [gateway, browser] = await Promise.all([startGateway('sqlite'), launchChromium()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.close();
+  });
+  beforeEach(async () => {
+    context = await browser.newContext();
+  });
+  afterEach(() => context.close());
+
+  it('takes ?token= out of the address bar, keeps it for reloads of the tab, and forgets it on request', async () => {
+    const user = uniqueUser('url');
+    const token = await gateway.token(user);
+    await gateway.publish({ user_id: user, type: 'new_notification', payload: { title: 'Kept' } });
+    const tab = InboxPage.of(await context.newPage());
+    await tab.page.goto(`${gateway.baseUrl}/?view=all&token=${token}#top`);
+    await expect.poll(() => tab.state(), WAIT).toBe('open');
+    // Only the token leaves the address; whatever else was there stays.
+    expect(tab.page.url()).toBe(`${gateway.baseUrl}/?view=all#top`);
+
+    await tab.page.reload();
+    await expect.poll(() => tab.state(), WAIT).toBe('open');
+    await expect.poll(() => tab.titles(), WAIT).toEqual(['Kept']);
+
+    await tab.page.getByTestId('sign-out').click();
+    await tab.page.getByTestId('token-form').waitFor();
+    await tab.page.reload();
+    await tab.page.getByTestId('token-form').waitFor();
+    expect(await tab.page.getByTestId('connection-state').count()).toBe(0);
+  });
+
+  it('opens the inbox with a token pasted into the form', async () => {
+    const user = uniqueUser('form');
+    await gateway.publish({ user_id: user, type: 'new_notification', payload: { title: 'Pasted' } });
+    const page = await context.newPage();
+    await page.goto(`${gateway.baseUrl}/`);
+    await page.getByLabel('User token').fill(await gateway.token(user));
+    await page.getByRole('button', { name: 'Open inbox' }).click();
+    const tab = InboxPage.of(page);
+    await expect.poll(() => tab.state(), WAIT).toBe('open');
+    await expect.poll(() => tab.titles(), WAIT).toEqual(['Pasted']);
+  });
+
+  it('shows a refused token as unauthorized without retrying, and recovers with a good one', async () => {
+    const user = uniqueUser('refused');
+    const sockets: string[] = [];
+    const page = await context.newPage();
+    page.on('websocket', (socket) => sockets.push(socket.url()));
+    const tab = InboxPage.of(page);
+    await page.goto(`${gateway.baseUrl}/?token=${await gateway.token(user, '-1m')}`);
+
+    // 'unauthorized' is shown only once the client has stopped ('closed'), not while it retries.
+    await expect.poll(() => tab.state(), WAIT).toBe('unauthorized');
+    await page.getByText('Herald refused this token').waitFor();
+    expect(page.url()).toBe(`${gateway.baseUrl}/`);
+    // The refused token is not kept: a reload asks for one instead of trying it again.
+    expect(await page.evaluate(() => window.sessionStorage.length)).toBe(0);
+
+    await gateway.publish({ user_id: user, type: 'new_notification', payload: { title: 'After refresh' } });
+    await page.getByLabel('User token').fill(await gateway.token(user));
+    await page.getByRole('button', { name: 'Open inbox' }).click();
+    await expect.poll(() => tab.state(), WAIT).toBe('open');
+    await expect.poll(() => tab.titles(), WAIT).toEqual(['After refresh']);
+    // One socket for the refused token (which the page gave up on at once) and one for the new token.
+    expect(sockets).toHaveLength(2);
+    expect(tab.errors).toEqual([]);
+  });
+});

@@ -1,6 +1,6 @@
 import {
-  CloseCode,
   handshakeProtocols,
+  needsNewToken,
   WS_PATH,
   type BroadcastFrame,
   type ConnectedFrame,
@@ -59,8 +59,16 @@ export interface HeraldClientEvents {
   state: [state: ConnectionState];
   /** An `error` frame from Herald, or a token provider that threw. */
   error: [error: { code: string; message: string }];
-  /** Herald refused the token (4001); the client waits for `setToken()` unless the provider gave a new one. */
+  /**
+   * Herald refused the token (4001) or closed on its expiry (4002); the client waits for `setToken()` unless the
+   * provider gave a new one.
+   */
   unauthorized: [];
+  /**
+   * The open connection's token expired; Herald closes it after `graceMs` unless a new token arrives. A token
+   * provider is asked by itself; with a plain token, call setToken() with a new one.
+   */
+  token_expired: [graceMs: number];
 }
 
 export interface HeraldClientOptions {
@@ -177,11 +185,15 @@ export class HeraldClient {
     this.#setState('closed');
   }
 
-  /** Replaces the token (or provider); a client stopped by 4001 reconnects with it at once. */
+  /**
+   * Replaces the token (or provider): an open connection sends it to Herald as a refresh, and a client stopped by
+   * 4001 or 4002 reconnects with it at once.
+   */
   setToken(token: TokenSource): void {
     this.#tokenSource = token;
     this.#token = undefined;
     this.#freshToken = undefined;
+    if (this.#ws !== undefined && this.#state === 'open') void this.#refreshToken(this.#ws);
     if (this.#awaitingToken && this.#wantOpen) {
       this.#awaitingToken = false;
       this.#attempt = 0;
@@ -272,6 +284,11 @@ export class HeraldClient {
       case 'error':
         this.#events.emit('error', frame.payload);
         return;
+      case 'token_expired':
+        this.#events.emit('token_expired', frame.payload.grace_ms);
+        return void this.#refreshToken(ws);
+      case 'token_refreshed':
+        return;
       default:
         if ('broadcast' in frame) this.#events.emit('broadcast', frame);
         else if (typeof frame.seq === 'number') this.#onStreamFrame(ws, frame);
@@ -319,8 +336,20 @@ export class HeraldClient {
     this.#ws = undefined;
     this.#clock.clearTimeout(this.#livenessTimer);
     if (!this.#wantOpen) return this.#setState('closed');
-    if (code === CloseCode.Unauthorized) return void this.#onUnauthorized();
+    if (needsNewToken(code)) return void this.#onUnauthorized();
     this.#retry();
+  }
+
+  /** Herald said the token expired: a provider's new token goes over the open socket, with no reconnect. */
+  async #refreshToken(ws: WebSocketLike): Promise<void> {
+    // A plain token that expired cannot be renewed here; the token_expired event tells the application.
+    if (typeof this.#tokenSource !== 'function' && this.#token === this.#tokenSource) return;
+    try {
+      const token = await this.#resolveToken();
+      if (ws === this.#ws && ws.readyState === OPEN) ws.send(JSON.stringify({ type: 'refresh', payload: { token } }));
+    } catch (error) {
+      this.#events.emit('error', { code: 'token_provider', message: error instanceof Error ? error.message : String(error) });
+    }
   }
 
   async #onUnauthorized(): Promise<void> {

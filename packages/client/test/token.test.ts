@@ -74,11 +74,12 @@ describe('HeraldClient tokens', () => {
     const port = new URL(gateway.baseUrl).port;
     gateway = await startGateway('sqlite', { databaseUrl: gateway.databaseUrl, env: { HERALD_PORT: port } });
     await waitUntil(() => subject.state === 'closed', 'the client to stop on 4001', 10_000);
-    // One call to connect and one to look for a newer token: no loop against a token that cannot work.
+    // One call for the refresh on the open socket, one to connect, one to look for a newer token: then no loop
+    // against a token that cannot work.
     const callsWhenStopped = provided;
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(provided).toBe(callsWhenStopped);
-    expect(provided).toBeLessThanOrEqual(2);
+    expect(provided).toBeLessThanOrEqual(3);
 
     await gateway.publish({ user_id: user, type: 'new_notification', payload: { n: 2 } });
     subject.setToken(await gateway.token(user));
@@ -98,5 +99,54 @@ describe('HeraldClient tokens', () => {
     const failure = await hopeless.list().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(HeraldApiError);
     expect(failure).toMatchObject({ status: 401, code: 'unauthorized' });
+  });
+});
+
+describe('HeraldClient on a connection whose token expires', () => {
+  let gateway: TestGateway;
+  const clients: HeraldClient[] = [];
+  beforeAll(async () => {
+    gateway = await startGateway('sqlite', { env: { HERALD_TOKEN_GRACE_MS: '400', HERALD_PING_INTERVAL_MS: '200' } });
+  });
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await gateway.close();
+  });
+
+  it('sends the provider’s new token over the open socket each time, without reconnecting', async () => {
+    const user = 'token-lifetime';
+    let handed = 0;
+    const subject = new HeraldClient({
+      url: gateway.baseUrl,
+      // Each token lives about a second, so the connection outlives several of them.
+      token: () => {
+        handed++;
+        return gateway.token(user, '1s');
+      },
+      WebSocket,
+    });
+    clients.push(subject);
+    const states: string[] = [];
+    let expiries = 0;
+    subject.on('state', (state) => states.push(state));
+    subject.on('token_expired', () => expiries++);
+    subject.connect();
+    await waitUntil(() => expiries >= 3, 'three expiries', 10_000);
+    await gateway.publish({ user_id: user, type: 'new_notification', payload: { n: 1 } });
+    await waitUntil(() => subject.lastSeq === 1, 'an event after the refreshes');
+    expect(states).toEqual(['connecting', 'open']);
+    expect(handed).toBeGreaterThanOrEqual(4);
+  });
+
+  it('with a plain token, says unauthorized after the 4002 and waits for setToken()', async () => {
+    const user = 'token-lifetime-plain';
+    const subject = new HeraldClient({ url: gateway.baseUrl, token: await gateway.token(user, '1s'), WebSocket });
+    clients.push(subject);
+    let unauthorized = 0;
+    subject.on('unauthorized', () => unauthorized++);
+    subject.connect();
+    await waitUntil(() => unauthorized === 1 && subject.state === 'closed', 'the 4002 to stop the client', 10_000);
+    subject.setToken(await gateway.token(user, '1h'));
+    await waitUntil(() => subject.state === 'open', 'the client to open with the new token');
   });
 });

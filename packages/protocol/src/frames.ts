@@ -66,11 +66,36 @@ export interface ErrorFrame {
   payload: { code: string; message: string };
 }
 
-export type ServerFrame = StreamFrame | ConnectedFrame | BroadcastFrame | PingFrame | PongFrame | ErrorFrame;
+/**
+ * The connection's token has expired. The client has `grace_ms` to send a `refresh` frame with a new token for
+ * the same user; otherwise Herald closes with 4002 (TokenExpired).
+ */
+export interface TokenExpiredFrame {
+  type: 'token_expired';
+  payload: { grace_ms: number };
+}
+
+/** A `refresh` was accepted; `expires_at` is the new token's expiry (seconds since the epoch), null without one. */
+export interface TokenRefreshedFrame {
+  type: 'token_refreshed';
+  payload: { expires_at: number | null };
+}
+
+export type ServerFrame =
+  | StreamFrame
+  | ConnectedFrame
+  | BroadcastFrame
+  | PingFrame
+  | PongFrame
+  | ErrorFrame
+  | TokenExpiredFrame
+  | TokenRefreshedFrame;
 
 export type ClientFrame =
   | { type: 'ping'; payload?: Record<string, unknown> }
   | { type: 'pong'; payload?: Record<string, unknown> }
-  | { type: 'resume'; payload: { since: number } };
+  | { type: 'resume'; payload: { since: number } }
+  /** A new token for the same user, extending the connection's life past the old token's expiry. */
+  | { type: 'refresh'; payload: { token: string } };
 
-export const CLIENT_FRAME_TYPES = ['ping', 'pong', 'resume'] as const;
+export const CLIENT_FRAME_TYPES = ['ping', 'pong', 'resume', 'refresh'] as const;

@@ -18,6 +18,7 @@ const ConfigSchema = Type.Object({
   HERALD_API_KEY: Type.Optional(Type.String({ minLength: 16 })),
   HERALD_PING_INTERVAL_MS: Type.Integer({ default: 30_000, minimum: 10 }),
   HERALD_IDLE_TIMEOUT_MS: Type.Integer({ default: 60_000, minimum: 20 }),
+  HERALD_TOKEN_GRACE_MS: Type.Integer({ default: 30_000, minimum: 0, maximum: 3_600_000 }),
   HERALD_MAX_MESSAGE_BYTES: Type.Integer({ default: 64 * 1024, minimum: 256, maximum: 16 * 1024 * 1024 }),
   HERALD_MAX_BUFFERED_BYTES: Type.Integer({ default: 1024 * 1024, minimum: 1024 }),
   HERALD_MAX_BODY_BYTES: Type.Integer({ default: 1024 * 1024, minimum: 1024 }),
@@ -58,6 +59,8 @@ export interface Config {
   apiKey?: string;
   pingIntervalMs: number;
   idleTimeoutMs: number;
+  /** How long a connection whose token expired stays open for a `refresh` frame. */
+  tokenGraceMs: number;
   maxMessageBytes: number;
   maxBufferedBytes: number;
   maxBodyBytes: number;
@@ -115,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKey: raw.HERALD_API_KEY,
     pingIntervalMs: raw.HERALD_PING_INTERVAL_MS,
     idleTimeoutMs: raw.HERALD_IDLE_TIMEOUT_MS,
+    tokenGraceMs: raw.HERALD_TOKEN_GRACE_MS,
     maxMessageBytes: raw.HERALD_MAX_MESSAGE_BYTES,
     maxBufferedBytes: raw.HERALD_MAX_BUFFERED_BYTES,
     maxBodyBytes: raw.HERALD_MAX_BODY_BYTES,

@@ -29,7 +29,16 @@ function fakeWheel() {
     },
     expire: (entry) => entry.expiredAt.push(time),
   });
-  const entry = (name: string, answers: boolean): Entry => ({ name, answers, pings: [], expiredAt: [], lastSeenAt: 0, nextPingAt: 0, slot: -1 });
+  const entry = (name: string, answers: boolean): Entry => ({
+    name,
+    answers,
+    pings: [],
+    expiredAt: [],
+    lastSeenAt: 0,
+    nextPingAt: 0,
+    deadlineAt: Number.POSITIVE_INFINITY,
+    slot: -1,
+  });
   return {
     wheel,
     entry,

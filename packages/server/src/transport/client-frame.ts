@@ -5,6 +5,8 @@ import { describeSchemaError } from '../schema-errors.js';
 
 const ResumePayload = Compile(Type.Object({ since: Type.Integer({ minimum: 0 }) }));
 const AnyPayload = Compile(Type.Object({}));
+// Far above a real JWT; the verifier has its own, lower, cap (8 KB).
+const RefreshPayload = Compile(Type.Object({ token: Type.String({ minLength: 1, maxLength: 16_384 }) }));
 
 export type DecodeResult = { ok: true; frame: ClientFrame } | { ok: false; code: ErrorCode; message: string };
 
@@ -35,6 +37,11 @@ export function decodeClientFrame(text: string): DecodeResult {
         return { ok: false, code: ErrorCode.InvalidFrame, message: describeSchemaError('payload', ResumePayload.Errors(payload)) };
       }
       return { ok: true, frame: { type, payload: { since: payload.since } } };
+    case 'refresh':
+      if (!RefreshPayload.Check(payload)) {
+        return { ok: false, code: ErrorCode.InvalidFrame, message: describeSchemaError('payload', RefreshPayload.Errors(payload)) };
+      }
+      return { ok: true, frame: { type, payload: { token: payload.token } } };
     default:
       return { ok: false, code: ErrorCode.UnknownType, message: `Unknown frame type "${truncate(type)}"` };
   }

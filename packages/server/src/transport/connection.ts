@@ -21,6 +21,10 @@ export class Connection implements KeepaliveEntry {
   closed = false;
   lastSeenAt: number;
   nextPingAt: number;
+  /** The token's expiry, then the end of the grace period once the client was told (ms; Infinity for never). */
+  deadlineAt = Number.POSITIVE_INFINITY;
+  /** Whether `token_expired` went out and the grace period is running. */
+  tokenExpired = false;
   slot = -1;
 
   constructor(

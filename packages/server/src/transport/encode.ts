@@ -19,5 +19,13 @@ export function encodeError(code: ErrorCode, message: string): Buffer {
   return Buffer.from(JSON.stringify({ type: 'error', payload: { code, message } }));
 }
 
+export function encodeTokenExpired(graceMs: number): Buffer {
+  return Buffer.from(JSON.stringify({ type: 'token_expired', payload: { grace_ms: graceMs } }));
+}
+
+export function encodeTokenRefreshed(expiresAt: number | undefined): Buffer {
+  return Buffer.from(JSON.stringify({ type: 'token_refreshed', payload: { expires_at: expiresAt ?? null } }));
+}
+
 export const PING_FRAME = Buffer.from(JSON.stringify({ type: 'ping', payload: {} }));
 export const PONG_FRAME = Buffer.from(JSON.stringify({ type: 'pong', payload: {} }));

@@ -1,7 +1,12 @@
-/** What the wheel needs of a connection: its last sign of life, its next ping, and where the wheel put it. */
+/**
+ * What the wheel needs of a connection: its last sign of life, its next ping, an optional deadline of its own
+ * (the token's expiry), and where the wheel put it.
+ */
 export interface KeepaliveEntry {
   lastSeenAt: number;
   nextPingAt: number;
+  /** When `deadline` is due for this entry; Infinity for never. */
+  deadlineAt: number;
   slot: number;
 }
 
@@ -10,6 +15,8 @@ export interface KeepaliveOptions<T extends KeepaliveEntry> {
   idleTimeoutMs: number;
   ping(entry: T): void;
   expire(entry: T): void;
+  /** Called once `deadlineAt` has passed; it sets a new deadlineAt (or Infinity) or closes the entry. */
+  deadline?(entry: T, now: number): void;
   now?: () => number;
 }
 
@@ -55,6 +62,13 @@ export class KeepaliveWheel<T extends KeepaliveEntry> {
     this.place(entry);
   }
 
+  /** Places the entry again after its deadline moved. */
+  reschedule(entry: T): void {
+    if (entry.slot < 0) return;
+    this.remove(entry);
+    this.place(entry);
+  }
+
   remove(entry: T): void {
     if (entry.slot >= 0) this.slots[entry.slot]?.delete(entry);
     entry.slot = -1;
@@ -86,6 +100,12 @@ export class KeepaliveWheel<T extends KeepaliveEntry> {
       this.options.expire(entry);
       return;
     }
+    if (now >= entry.deadlineAt) {
+      const deadlineAt = entry.deadlineAt;
+      this.options.deadline?.(entry, now);
+      // The callback closed the entry (or left the deadline where it was, which would spin): no new place.
+      if (entry.deadlineAt === deadlineAt) return;
+    }
     if (now >= entry.nextPingAt) {
       this.options.ping(entry);
       entry.nextPingAt = now + this.options.pingIntervalMs;
@@ -94,7 +114,7 @@ export class KeepaliveWheel<T extends KeepaliveEntry> {
   }
 
   private place(entry: T): void {
-    const dueAt = Math.min(entry.nextPingAt, entry.lastSeenAt + this.options.idleTimeoutMs);
+    const dueAt = Math.min(entry.nextPingAt, entry.lastSeenAt + this.options.idleTimeoutMs, entry.deadlineAt);
     // Never in the slot being visited or one already passed, or the entry would wait a whole turn.
     const tick = Math.max(this.tickOf(dueAt), this.cursor);
     entry.slot = tick % this.slots.length;

@@ -9,7 +9,7 @@ import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
 import { decodeClientFrame } from './client-frame.js';
 import { Connection } from './connection.js';
-import { encodeError, PING_FRAME, PONG_FRAME } from './encode.js';
+import { encodeError, encodeTokenExpired, encodeTokenRefreshed, PING_FRAME, PONG_FRAME } from './encode.js';
 import { KeepaliveWheel } from './keepalive-wheel.js';
 import type { StreamSync } from './stream-sync.js';
 
@@ -23,6 +23,7 @@ export interface SocketServerOptions {
   logger: Logger;
   pingIntervalMs: number;
   idleTimeoutMs: number;
+  tokenGraceMs: number;
   maxMessageBytes: number;
   maxBufferedBytes: number;
   maxHandshakes: number;
@@ -60,6 +61,7 @@ export class SocketServer {
         options.metrics.drops.inc({ reason: 'idle' });
         connection.terminate();
       },
+      deadline: (connection, now) => this.onTokenDeadline(connection, now),
     });
     this.wheel.start();
   }
@@ -154,6 +156,7 @@ export class SocketServer {
       connection.close(admitted.code, admitted.reason);
       return;
     }
+    connection.deadlineAt = expiryMs(handshake.token);
     this.wheel.add(connection);
     ws.on('message', (data, isBinary) => this.onMessage(connection, data, isBinary));
     ws.on('pong', () => (connection.lastSeenAt = Date.now()));
@@ -187,7 +190,48 @@ export class SocketServer {
       case 'resume':
         void this.options.sync.resume(connection, decoded.frame.payload.since);
         return;
+      case 'refresh':
+        void this.refresh(connection, decoded.frame.payload.token);
+        return;
     }
+  }
+
+  /**
+   * A token's expiry is a deadline on the keepalive wheel, not a timer per connection: first the client is told
+   * and given the grace period to send a `refresh`, then the connection is closed with 4002.
+   */
+  private onTokenDeadline(connection: Connection, now: number): void {
+    if (!connection.tokenExpired) {
+      connection.tokenExpired = true;
+      connection.deadlineAt = now + this.options.tokenGraceMs;
+      connection.send(encodeTokenExpired(this.options.tokenGraceMs));
+      return;
+    }
+    this.options.metrics.drops.inc({ reason: 'token_expired' });
+    connection.close(CloseCode.TokenExpired, 'Token expired');
+  }
+
+  /** A new token for the same user moves the deadline; one for another user ends the connection. */
+  private async refresh(connection: Connection, token: string): Promise<void> {
+    let verified: VerifiedToken;
+    try {
+      verified = await this.options.verifyToken(token);
+    } catch (error) {
+      this.options.metrics.authFailures.inc();
+      // The old token's deadline still runs: a bad refresh neither ends nor extends the connection.
+      connection.send(encodeError(ErrorCode.Unauthorized, `Refresh refused: ${(error as HeraldError).message}`));
+      return;
+    }
+    if (connection.closed) return;
+    if (verified.userId !== connection.userId) {
+      this.options.metrics.authFailures.inc();
+      connection.close(CloseCode.Unauthorized, 'Refresh token is for another user');
+      return;
+    }
+    connection.tokenExpired = false;
+    connection.deadlineAt = expiryMs(verified);
+    this.wheel.reschedule(connection);
+    connection.send(encodeTokenRefreshed(verified.expiresAt));
   }
 
   private originAllowed(origin: string | undefined): boolean {
@@ -200,6 +244,10 @@ export class SocketServer {
     this.options.metrics.refusedConnections.inc({ reason });
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
+}
+
+function expiryMs(token: VerifiedToken): number {
+  return token.expiresAt === undefined ? Number.POSITIVE_INFINITY : token.expiresAt * 1000;
 }
 
 /** The token a browser offered as the `herald.token.<jwt>` subprotocol, if any. */

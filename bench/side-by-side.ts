@@ -1,0 +1,19 @@
+/**
+ * Herald against a bare `ws` server and Socket.IO 4, in one run on this machine (issue 5): idle memory per
+ * connection, per-user fan-out (maximum, then latency at half of bare ws's maximum), broadcast, connect storm and
+ * restart, churn. Each server runs as its own process on core 0, the load generator on core 1.
+ *
+ *   npm run bench                                   # issue 5's sizes: 15,000 connections, 5 minutes of churn
+ *   npm run bench -- --connections=2000 --churnSeconds=30 --servers=ws,herald
+ *   npm run bench -- --small=true                   # the test's sizes
+ *   npm run bench -- --cpuProfileDir=bench/results/profiles   # Herald under node --cpu-prof
+ *
+ * Writes bench/results/<set>-<timestamp>.json, .md (tables) and .svg (ratio chart), and prints the tables.
+ */
+import { readFileSync } from 'node:fs';
+import { parseOptions } from './side-by-side/options.js';
+import { runSideBySide } from './side-by-side/run.js';
+
+const run = await runSideBySide(parseOptions(process.argv.slice(2)));
+console.log(`\n${readFileSync(run.files.table, 'utf8')}`);
+console.log(`written: ${Object.values(run.files).join(', ')}`);

@@ -1,0 +1,80 @@
+import type { ServerKind } from './servers.js';
+import { SERVER_KINDS } from './servers.js';
+
+/** Every size of the side-by-side run; the defaults are issue 5's, `smallOptions` the test's. */
+export interface BenchOptions {
+  /** Names the result file: bench/results/<set>-<timestamp>.json. */
+  set: string;
+  servers: ServerKind[];
+  /** Servers on core 0 and the load generator on core 1 (taskset), when there is taskset and two cores. */
+  pin: boolean;
+  connections: number;
+  /** Fan-out at full speed: rounds of one event per user. */
+  fanoutRounds: number;
+  publishBatch: number;
+  /** Publish requests in flight at once in the full-speed runs. */
+  publishConcurrency: number;
+  /** Offered events/s of the latency run; by default half of bare ws's measured maximum. */
+  fixedRate?: number;
+  fixedRateSeconds: number;
+  broadcasts: number;
+  churnSeconds: number;
+  churnPerSecond: number;
+  /** Churn before the start figure is taken, so that first-use allocations do not count as growth. */
+  churnWarmupSeconds: number;
+  /** How long to wait for deliveries or connections before calling them lost. */
+  waitTimeoutMs: number;
+  /** A checkout with Herald built; the current one by default. */
+  heraldDir: string;
+  /** When set, Herald runs under `node --cpu-prof` and leaves its profile here. */
+  cpuProfileDir?: string;
+  /** Where the JSON, the table and the chart go. */
+  resultsDir: string;
+}
+
+export const defaultOptions: BenchOptions = {
+  set: 'side-by-side',
+  servers: [...SERVER_KINDS],
+  pin: true,
+  connections: 15_000,
+  fanoutRounds: 10,
+  publishBatch: 1000,
+  publishConcurrency: 4,
+  fixedRateSeconds: 10,
+  broadcasts: 20,
+  churnSeconds: 300,
+  churnPerSecond: 500,
+  churnWarmupSeconds: 30,
+  waitTimeoutMs: 300_000,
+  heraldDir: '.',
+  resultsDir: 'bench/results',
+};
+
+/** Sizes that keep every scenario of all three servers within a test's time. */
+export const smallOptions: Partial<BenchOptions> = {
+  connections: 50,
+  fanoutRounds: 3,
+  publishBatch: 20,
+  fixedRateSeconds: 1,
+  broadcasts: 3,
+  churnSeconds: 3,
+  churnPerSecond: 20,
+  churnWarmupSeconds: 0,
+  waitTimeoutMs: 20_000,
+};
+
+/** `--connections=15000 --servers=ws,herald ...`: any option by name; numbers are parsed, lists split on commas. */
+export function parseOptions(argv: string[]): BenchOptions {
+  const options: Record<string, unknown> = { ...defaultOptions };
+  for (const argument of argv) {
+    const match = /^--([a-zA-Z]+)=(.*)$/.exec(argument);
+    if (!match) throw new Error(`unknown argument ${argument}: use --name=value (${Object.keys(defaultOptions).join(', ')}, fixedRate, cpuProfileDir)`);
+    const [, name, value] = match as unknown as [string, string, string];
+    if (name === 'servers') options[name] = value.split(',').filter((kind) => SERVER_KINDS.includes(kind as ServerKind));
+    else if (name === 'small') Object.assign(options, value === 'true' ? smallOptions : {});
+    else if (value === 'true' || value === 'false') options[name] = value === 'true';
+    else if (/^-?\d+(\.\d+)?$/.test(value)) options[name] = Number(value);
+    else options[name] = value;
+  }
+  return options as unknown as BenchOptions;
+}

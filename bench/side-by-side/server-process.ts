@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { pinned, SERVER_CORE } from './pinning.js';
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  /** The inspector's WebSocket address, for reading memory after a forced GC. */
+  inspectorUrl: string;
+  /** Resolves once the process has exited (SIGTERM, then SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface SpawnOptions {
+  /** Arguments to node after the inspector flag: a script and its arguments, or `--import tsx script.ts`. */
+  nodeArgs: string[];
+  env: Record<string, string>;
+  cwd?: string;
+}
+
+/**
+ * Starts a server as its own process pinned to the server core, with the inspector on a free port, and resolves
+ * once it printed its address (`"url":"http://..."`, the shape of Herald's "listening" log line).
+ */
+export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
+  const [command, ...args] = pinned(SERVER_CORE, [process.execPath, '--inspect=127.0.0.1:0', ...options.nodeArgs]);
+  const child = spawn(command!, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const [url, inspectorUrl] = await Promise.all([
+    awaitLine(child, 'stdout', /"url":"(http:\/\/[^"]+)"/),
+    awaitLine(child, 'stderr', /Debugger listening on (ws:\/\/\S+)/),
+  ]);
+  return {
+    url,
+    pid: child.pid!,
+    inspectorUrl,
+    stop: async (graceMs = 15_000) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      child.kill('SIGTERM');
+      await exited;
+      clearTimeout(kill);
+    },
+  };
+}
+
+function awaitLine(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    let found = false;
+    child[stream]!.on('data', (chunk: Buffer) => {
+      if (found) {
+        // Keep draining so that the child never blocks on a full pipe; echo what looks like an error.
+        if (/error|warn/i.test(chunk.toString()) && !/Debugger|inspector/.test(chunk.toString())) process.stderr.write(chunk);
+        return;
+      }
+      buffered += chunk.toString();
+      const match = pattern.exec(buffered);
+      if (match?.[1]) {
+        found = true;
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      if (!found) reject(new Error(`server exited (${code ?? signal}) before printing its address:\n${buffered.slice(-2000)}`));
+    });
+  });
+}
+
+/** CPU time (user + system) the process used so far, in seconds, from /proc. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}

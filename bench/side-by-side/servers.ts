@@ -1,0 +1,68 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BENCH_API_KEY, BENCH_SECRET } from '../herald-process.js';
+import { spawnServer, type ServerProcess } from './server-process.js';
+
+export type ServerKind = 'ws' | 'socketio' | 'herald';
+
+/** In this order: the fixed-rate latency run of every server uses half of bare ws's maximum, measured first. */
+export const SERVER_KINDS: readonly ServerKind[] = ['ws', 'socketio', 'herald'];
+
+export const SERVER_LABELS: Record<ServerKind, string> = { ws: 'bare ws', socketio: 'Socket.IO', herald: 'Herald' };
+
+export interface TargetOptions {
+  /** A checkout with Herald built (packages/server/dist); the current one by default. */
+  heraldDir: string;
+  /** Connections the run will open, so that Herald's per-address limit does not refuse them. */
+  connections: number;
+  /** When set, Herald runs under `node --cpu-prof` and writes its profile here on exit. */
+  cpuProfileDir?: string;
+}
+
+/** A server kind that can be started, and started again on the same port (and data) for the restart scenario. */
+export interface BenchTarget {
+  kind: ServerKind;
+  start(port?: number): Promise<ServerProcess>;
+}
+
+export function createTarget(kind: ServerKind, options: TargetOptions): BenchTarget {
+  if (kind === 'herald') return heraldTarget(options);
+  const script = resolve('bench/peers', kind === 'ws' ? 'bare-ws-server.ts' : 'socketio-server.ts');
+  return {
+    kind,
+    start: (port = 0) =>
+      spawnServer({
+        nodeArgs: ['--import', 'tsx', script],
+        env: { PORT: String(port), PEER_JWT_SECRET: BENCH_SECRET, PEER_API_KEY: BENCH_API_KEY },
+      }),
+  };
+}
+
+function heraldTarget(options: TargetOptions): BenchTarget {
+  // One data dir for both starts: a restarted Herald finds the streams it stored, and clients resume by seq.
+  const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+  const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfileDir)}`] : [];
+  return {
+    kind: 'herald',
+    start: (port = 0) =>
+      spawnServer({
+        cwd: options.heraldDir,
+        nodeArgs: [...profile, 'packages/server/bin/herald.js', 'start'],
+        env: {
+          HERALD_PORT: String(port),
+          HERALD_DATA_DIR: dataDir,
+          HERALD_JWT_SECRET: BENCH_SECRET,
+          HERALD_API_KEY: BENCH_API_KEY,
+          HERALD_LOG_LEVEL: 'info',
+          // The load generator comes from a few loopback addresses; every other setting is Herald's default.
+          HERALD_MAX_CONNECTIONS_PER_ADDRESS: String(options.connections + 1000),
+        },
+      }),
+  };
+}
+
+/** The port a server's URL names. */
+export function portOf(url: string): number {
+  return Number(new URL(url).port);
+}

@@ -1,0 +1,222 @@
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { handshakeProtocols } from '@herald/protocol';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, TEST_SECRET, uniqueUser, type TestGateway } from './helpers/gateway.js';
+import { cleanEnv, HeraldProcess } from './helpers/herald-process.js';
+import { metricValue } from './helpers/metric-value.js';
+import { TestClient } from './helpers/ws-client.js';
+
+const encoder = new TextEncoder();
+const nowS = () => Math.floor(Date.now() / 1000);
+
+function hs256(claims: Record<string, unknown>, secret = TEST_SECRET): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(encoder.encode(secret));
+}
+
+/** 'connected', 'close <code>' or the HTTP refusal ('HTTP 431') of an upgrade with `token` in the given place. */
+async function upgradeOutcome(wsUrl: string, token: string, place: 'query' | 'subprotocol' | 'header'): Promise<string> {
+  try {
+    const client: TestClient =
+      place === 'query'
+        ? await TestClient.connect(`${wsUrl}?${new URLSearchParams({ token })}`)
+        : place === 'subprotocol'
+          ? await TestClient.connect(wsUrl, { protocols: handshakeProtocols(token) })
+          : await TestClient.connect(wsUrl, { headers: { authorization: `Bearer ${token}` } });
+    const outcome = await Promise.race([
+      client.closed.then(({ code }) => `close ${code}`),
+      client.waitForType('connected').then(() => 'connected'),
+    ]);
+    await client.close();
+    return outcome;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+describe('attacks on tokens', () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startGateway('sqlite');
+  });
+  afterAll(() => gateway.close());
+
+  it('refuses a token whose payload was changed after signing (another sub, a later exp)', async () => {
+    const victim = uniqueUser('victim');
+    const genuine = await hs256({ sub: uniqueUser('attacker'), exp: nowS() + 60 });
+    const [header, , signature] = genuine.split('.');
+    const forgedPayload = Buffer.from(JSON.stringify({ sub: victim, exp: nowS() + 86_400 })).toString('base64url');
+    const forged = `${header}.${forgedPayload}.${signature}`;
+    for (const place of ['query', 'subprotocol', 'header'] as const) {
+      expect(await upgradeOutcome(gateway.wsUrl, forged, place)).toBe('close 4001');
+    }
+    const rest = await fetch(`${gateway.baseUrl}/notifications`, { headers: { authorization: `Bearer ${forged}` } });
+    expect(rest.status).toBe(401);
+    expect(gateway.herald.isConnected(victim)).toBe(false);
+  });
+
+  it('refuses a 64 KB token in every place before verifying it', async () => {
+    const user = uniqueUser('huge');
+    const huge = await hs256({ sub: user, exp: nowS() + 60, pad: 'x'.repeat(64 * 1024) });
+    const failuresBefore = await metricValue(gateway.baseUrl, 'herald_auth_failures_total');
+    // Node's 16 KB header limit answers 431 before Herald sees the request at all.
+    for (const place of ['query', 'subprotocol', 'header'] as const) {
+      expect(await upgradeOutcome(gateway.wsUrl, huge, place)).toBe('HTTP 431');
+    }
+    const rest = await fetch(`${gateway.baseUrl}/notifications`, { headers: { authorization: `Bearer ${huge}` } });
+    expect(rest.status).toBe(431);
+    // Over an open socket the frame is over HERALD_MAX_MESSAGE_BYTES: ws stops reading it at the bound.
+    const client = await TestClient.open(gateway.wsUrl, await gateway.token(user));
+    await client.waitForType('connected');
+    client.send({ type: 'refresh', payload: { token: huge } });
+    expect((await client.closed).code).toBe(1009);
+    expect(await metricValue(gateway.baseUrl, 'herald_auth_failures_total')).toBe(failuresBefore);
+  });
+
+  it('never echoes a token back: not in the chosen subprotocol, not in error frames, not in REST errors', async () => {
+    const user = uniqueUser('echo');
+    const token = await gateway.token(user);
+    const client = await TestClient.connect(gateway.wsUrl, { protocols: handshakeProtocols(token) });
+    expect(client.ws.protocol).toBe('herald.v1');
+    await client.waitForType('connected');
+    const bad = await hs256({ sub: user, exp: nowS() + 60 }, 'another-secret-long-enough-for-hs256-signing');
+    client.send({ type: 'refresh', payload: { token: bad } });
+    const [error] = await client.waitForType('error');
+    expect(JSON.stringify(error)).not.toContain(bad.split('.')[2]);
+    const rest = await fetch(`${gateway.baseUrl}/notifications`, { headers: { authorization: `Bearer ${bad}` } });
+    expect(await rest.text()).not.toContain(bad.split('.')[2]);
+    await client.close();
+  });
+});
+
+describe('clock tolerance (HERALD_JWT_CLOCK_TOLERANCE_S)', () => {
+  const tokens = async (user: string) => ({
+    notYet: await hs256({ sub: user, nbf: nowS() + 30, exp: nowS() + 3600 }),
+    justExpired: await hs256({ sub: user, iat: nowS() - 3600, exp: nowS() - 30 }),
+  });
+
+  it('refuses nbf 30 s ahead and exp 30 s ago with no tolerance', async () => {
+    const gateway = await startGateway('sqlite', { env: { HERALD_JWT_CLOCK_TOLERANCE_S: '0' } });
+    try {
+      const { notYet, justExpired } = await tokens(uniqueUser('strict'));
+      expect(await upgradeOutcome(gateway.wsUrl, notYet, 'subprotocol')).toBe('close 4001');
+      expect(await upgradeOutcome(gateway.wsUrl, justExpired, 'subprotocol')).toBe('close 4001');
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('accepts both within a 60 s tolerance', async () => {
+    const gateway = await startGateway('sqlite', { env: { HERALD_JWT_CLOCK_TOLERANCE_S: '60' } });
+    try {
+      const user = uniqueUser('tolerant');
+      const { notYet, justExpired } = await tokens(user);
+      for (const token of [notYet, justExpired]) {
+        const client = await TestClient.connect(gateway.wsUrl, { protocols: handshakeProtocols(token) });
+        const [connected] = await client.waitForType('connected');
+        expect(connected?.payload.user_id).toBe(user);
+        await client.close();
+      }
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('JWKS with unknown key ids', () => {
+  let jwks: Server;
+  let requests = 0;
+  let gateway: TestGateway;
+  let privateKey: CryptoKey;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    privateKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'known', alg: 'ES256' };
+    jwks = createServer((_request, response) => {
+      requests++;
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    gateway = await startGateway('sqlite', {
+      env: { HERALD_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks`, HERALD_JWT_SECRET: '' },
+    });
+  });
+  afterAll(async () => {
+    await gateway.close();
+    jwks.close();
+  });
+
+  const signWithKid = (kid: string, user: string) =>
+    new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).setSubject(user).setExpirationTime('5m').sign(privateKey);
+
+  it('refuses a flood of tokens with made-up kids while fetching the key set again at most once', async () => {
+    const user = uniqueUser('kid');
+    // The known key first: the key set is now cached.
+    expect(await upgradeOutcome(gateway.wsUrl, await signWithKid('known', user), 'subprotocol')).toBe('connected');
+    const fetchesBefore = requests;
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => upgradeOutcome(gateway.wsUrl, await signWithKid(`made-up-${i}`, user), 'subprotocol')),
+    );
+    expect(new Set(outcomes)).toEqual(new Set(['close 4001']));
+    // An unknown kid may trigger one re-fetch (a rotated key); the rest fall in the cooldown.
+    expect(requests - fetchesBefore).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('tokens never reach the logs', () => {
+  it('leaves no token, good or bad, in a debug-level log of every way a token can arrive', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-log-scan-'));
+    const secret = 'log-scan-secret-that-is-long-enough-for-hs256';
+    const apiKey = 'log-scan-api-key-0123456789';
+    const child = new HeraldProcess(['start'], {
+      cwd: dir,
+      env: cleanEnv({
+        HERALD_HOST: '127.0.0.1',
+        HERALD_PORT: '0',
+        HERALD_DATA_DIR: join(dir, 'data'),
+        HERALD_JWT_SECRET: secret,
+        HERALD_API_KEY: apiKey,
+        HERALD_LOG_LEVEL: 'debug',
+      }),
+    });
+    try {
+      const { url } = await child.waitForLog((entry) => entry['msg'] === 'Herald is listening');
+      const wsUrl = `${String(url).replace('http', 'ws')}/ws/notifications`;
+      const user = uniqueUser('logged');
+      const good = await hs256({ sub: user, exp: nowS() + 60 }, secret);
+      const wrong = await hs256({ sub: user, exp: nowS() + 60 }, 'a-different-secret-long-enough-for-hs256');
+      const expired = await hs256({ sub: user, exp: nowS() - 600 }, secret);
+      const secrets = [good, wrong, expired];
+      for (const token of secrets) {
+        for (const place of ['query', 'subprotocol', 'header'] as const) await upgradeOutcome(wsUrl, token, place);
+        await fetch(`${url}/notifications`, { headers: { authorization: `Bearer ${token}` } });
+        await fetch(`${url}/notifications?token=${token}`);
+      }
+      const client = await TestClient.connect(wsUrl, { protocols: handshakeProtocols(good) });
+      await client.waitForType('connected');
+      client.send({ type: 'refresh', payload: { token: wrong } });
+      client.send({ type: 'refresh', payload: { token: good } });
+      await client.waitForType('token_refreshed');
+      await client.close();
+      await fetch(`${url}/publish`, { method: 'POST', headers: { authorization: `Bearer ${wrong}` }, body: '{}' });
+      child.kill('SIGTERM');
+      await child.exited;
+
+      expect(child.output).toContain('"level":20');
+      for (const token of [...secrets, apiKey]) {
+        // The signature part alone is enough to replay a token; none of it may be written anywhere.
+        const signature = token.split('.').at(-1)!;
+        expect(child.output).not.toContain(signature);
+      }
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { buildInbox } from '../../../scripts/build-inbox.js';
 import { launchChromium } from '../../../scripts/chromium.js';
 import { startGateway, uniqueUser, type TestGateway } from '../../server/test/helpers/gateway.js';
+import { waitUntil } from '../../server/test/helpers/wait-until.js';
 import { InboxPage } from './helpers/inbox-page.js';
 
 const WAIT = { timeout: 15_000 };
@@ -39,8 +40,11 @@ describe('the inbox page and its token', () => {
     await expect.poll(() => tab.state(), WAIT).toBe('open');
     await expect.poll(() => tab.titles(), WAIT).toEqual(['Kept']);
 
+    expect(gateway.herald.isConnected(user)).toBe(true);
     await tab.page.getByTestId('sign-out').click();
     await tab.page.getByTestId('token-form').waitFor();
+    // The inbox unmounted, and the hook closed its connection with it.
+    await waitUntil(() => !gateway.herald.isConnected(user), 'the signed-out tab disconnected', 15_000);
     await tab.page.reload();
     await tab.page.getByTestId('token-form').waitFor();
     expect(await tab.page.getByTestId('connection-state').count()).toBe(0);

@@ -16,7 +16,8 @@ export async function serve(): Promise<void> {
     }
     if (created.apiKeyFile) console.log(`No HERALD_API_KEY was set: generated one in ${created.apiKeyFile}.`);
     if (!process.env['HERALD_JWT_SECRET'] && !config.jwksUrl) {
-      console.log(`Mint a user token with: npx herald token <user-id>   then connect to ws://${address.address}:${address.port}/ws/notifications?token=<token>`);
+      console.log(`Mint a user token with: npx herald token <user-id>   then open the inbox page at ${base}/?token=<token>`);
+      console.log(`or connect to ws://${address.address}:${address.port}/ws/notifications?token=<token>`);
     }
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -13,6 +13,15 @@
 import { readFileSync } from 'node:fs';
 import { parseOptions } from './side-by-side/options.js';
 import { runSideBySide } from './side-by-side/run.js';
+import { killServers } from './side-by-side/server-process.js';
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    // Load workers exit with their IPC channel; the servers are separate processes and must be stopped here.
+    killServers();
+    process.exit(130);
+  });
+}
 
 const run = await runSideBySide(parseOptions(process.argv.slice(2)));
 console.log(`\n${readFileSync(run.files.table, 'utf8')}`);

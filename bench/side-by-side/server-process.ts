@@ -11,6 +11,13 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+const running = new Set<ChildProcess>();
+
+/** Kills every server this process started; for an interrupted run, so that no server outlives it. */
+export function killServers(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
 export interface SpawnOptions {
   /** Arguments to node after the inspector flag: a script and its arguments, or `--import tsx script.ts`. */
   nodeArgs: string[];
@@ -29,7 +36,9 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => running.delete(child));
   const [url, inspectorUrl] = await Promise.all([
     awaitLine(child, 'stdout', /"url":"(http:\/\/[^"]+)"/),
     awaitLine(child, 'stderr', /Debugger listening on (ws:\/\/\S+)/),

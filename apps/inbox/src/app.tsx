@@ -13,7 +13,7 @@ export interface AppProps {
 export function App({ initialToken, herald }: AppProps) {
   const [token, setToken] = useState(initialToken);
 
-  const useToken = (next: string) => {
+  const openWithToken = (next: string) => {
     saveToken(next);
     setToken(next);
   };
@@ -25,9 +25,9 @@ export function App({ initialToken, herald }: AppProps) {
   return (
     <main className="page">
       {token === null ? (
-        <TokenForm onSubmit={useToken} />
+        <TokenForm onSubmit={openWithToken} />
       ) : (
-        <InboxView herald={herald} token={token} onNewToken={useToken} onSignOut={signOut} />
+        <InboxView herald={herald} token={token} onNewToken={openWithToken} onSignOut={signOut} />
       )}
     </main>
   );

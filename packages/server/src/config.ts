@@ -18,6 +18,7 @@ const ConfigSchema = Type.Object({
   HERALD_API_KEY: Type.Optional(Type.String({ minLength: 16 })),
   HERALD_PING_INTERVAL_MS: Type.Integer({ default: 30_000, minimum: 10 }),
   HERALD_IDLE_TIMEOUT_MS: Type.Integer({ default: 60_000, minimum: 20 }),
+  HERALD_HEADERS_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 300_000 }),
   HERALD_TOKEN_GRACE_MS: Type.Integer({ default: 30_000, minimum: 0, maximum: 3_600_000 }),
   HERALD_MAX_MESSAGE_BYTES: Type.Integer({ default: 64 * 1024, minimum: 256, maximum: 16 * 1024 * 1024 }),
   HERALD_MAX_BUFFERED_BYTES: Type.Integer({ default: 1024 * 1024, minimum: 1024 }),
@@ -64,6 +65,8 @@ export interface Config {
   maxMessageBytes: number;
   maxBufferedBytes: number;
   maxBodyBytes: number;
+  /** How long a client may take to send a request's headers (WebSocket upgrades included). */
+  headersTimeoutMs: number;
   maxConnectionsPerUser: number;
   maxConnectionsPerAddress: number;
   maxHandshakes: number;
@@ -122,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxMessageBytes: raw.HERALD_MAX_MESSAGE_BYTES,
     maxBufferedBytes: raw.HERALD_MAX_BUFFERED_BYTES,
     maxBodyBytes: raw.HERALD_MAX_BODY_BYTES,
+    headersTimeoutMs: raw.HERALD_HEADERS_TIMEOUT_MS,
     maxConnectionsPerUser: raw.HERALD_MAX_CONNECTIONS_PER_USER,
     maxConnectionsPerAddress: raw.HERALD_MAX_CONNECTIONS_PER_ADDRESS,
     maxHandshakes: raw.HERALD_MAX_HANDSHAKES,

@@ -110,6 +110,7 @@ export class Herald {
     const app = await buildHttpApp({
       logger,
       maxBodyBytes: config.maxBodyBytes,
+      headersTimeoutMs: config.headersTimeoutMs,
       allowedOrigins: config.allowedOrigins,
       user: { store, delivery, verifyToken, metrics },
       publish: { apiKey: requireApiKey(config), delivery, hub, metrics },

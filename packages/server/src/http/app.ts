@@ -12,6 +12,7 @@ import { createValidatorCompiler } from './validator-compiler.js';
 export interface HttpAppOptions {
   logger: Logger;
   maxBodyBytes: number;
+  headersTimeoutMs: number;
   allowedOrigins: string[];
   user: UserRoutesOptions;
   publish: PublishRoutesOptions;
@@ -27,6 +28,13 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     // Each request would be two log lines on a busy publish path; failures are logged where handled.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.maxBodyBytes,
+    http: {
+      // A client trickling its headers (slowloris, upgrades included) holds a socket and parser state: it gets
+      // this long in all. Node checks the deadline on an interval, so that interval is a fraction of it.
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: Math.max(options.headersTimeoutMs, 120_000),
+      connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(options.headersTimeoutMs / 4))),
+    },
   });
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(handleError);

@@ -6,7 +6,8 @@ import type { Delivery } from '../deliver.js';
 import { badRequest, unauthorized } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
-import { decodePublishItem, toAppendInput, type PublishItem } from '../ingest/publish-item.js';
+import { nestedDeeperThan } from '../ingest/json-depth.js';
+import { decodePublishItem, MAX_PAYLOAD_DEPTH, toAppendInput, type PublishItem } from '../ingest/publish-item.js';
 import { BroadcastBody, BroadcastResponse, ErrorBody, MAX_PUBLISH_BATCH, PublishBody, PublishResponse } from './schemas.js';
 
 export interface PublishRoutesOptions {
@@ -67,6 +68,9 @@ export const publishRoutes: FastifyPluginAsync<PublishRoutesOptions> = async (ap
       },
     },
     async (request) => {
+      if (nestedDeeperThan(request.body.payload, MAX_PAYLOAD_DEPTH)) {
+        throw badRequest(`body.payload is nested deeper than ${MAX_PAYLOAD_DEPTH} levels`);
+      }
       delivery.broadcast(request.body.type, request.body.payload);
       return { connections: hub.connectionCount };
     },

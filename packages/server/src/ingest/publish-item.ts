@@ -2,6 +2,7 @@ import { PUBLISHABLE_TYPES } from '@herald/protocol';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { describeSchemaError } from '../schema-errors.js';
+import { nestedDeeperThan } from './json-depth.js';
 import type { AppendInput } from '../store/store.js';
 
 /**
@@ -24,10 +25,17 @@ export type PublishItem = Static<typeof PublishItem>;
 
 const CheckPublishItem = Compile(PublishItem);
 
+/** Far deeper than any notification needs; deeper values would make storing and sending them recurse without end. */
+export const MAX_PAYLOAD_DEPTH = 32;
+
 export type DecodedItem = { ok: true; item: PublishItem } | { ok: false; message: string };
 
 /** Checks one item; a failure names the field under `root` (e.g. `body[2].user_id must be string`). */
 export function decodePublishItem(value: unknown, root: string): DecodedItem {
+  // Checked first: the schema check itself walks the value recursively.
+  if (nestedDeeperThan(value, MAX_PAYLOAD_DEPTH + 1)) {
+    return { ok: false, message: `${root} is nested deeper than ${MAX_PAYLOAD_DEPTH} levels` };
+  }
   if (CheckPublishItem.Check(value)) return { ok: true, item: value };
   return { ok: false, message: describeSchemaError(root, CheckPublishItem.Errors(value)) };
 }

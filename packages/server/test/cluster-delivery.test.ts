@@ -53,7 +53,7 @@ describe('a cluster of three nodes', () => {
       expectAllOnceInOrder(tab, total);
     }
     await Promise.all(tabs.map((tab) => tab.close()));
-  });
+  }, 60_000);
 
   it("carries a user's events over Redis only to the nodes that hold one of the user's connections", async () => {
     const [holder, publisher, bystander] = nodes as [ClusterNode, ClusterNode, ClusterNode];
@@ -68,6 +68,12 @@ describe('a cluster of three nodes', () => {
     await tab.waitForSeq(count, 10_000);
     expectAllOnceInOrder(tab, count);
 
+    // The publisher counts a message when Redis acknowledges it, which may come after the tab has the event.
+    const publisherIndex = nodes.indexOf(publisher);
+    await waitUntil(
+      async () => (await redisCounters(publisher)).published - before[publisherIndex]!.published >= count,
+      'the publishing node has counted every message',
+    );
     const after = await Promise.all(nodes.map((node) => redisCounters(node)));
     const delta = (index: number, key: keyof RedisCounters): number => after[index]![key] - before[index]![key];
     expect(delta(nodes.indexOf(publisher), 'published')).toBe(count);
@@ -77,7 +83,7 @@ describe('a cluster of three nodes', () => {
     expect(delta(nodes.indexOf(bystander), 'received')).toBe(0);
     expect(delta(nodes.indexOf(holder), 'delivered')).toBe(count);
     await tab.close();
-  });
+  }, 60_000);
 
   it('enforces the per-user connection limit over the tabs on every node', async () => {
     const user = clusterUser('limited');
@@ -101,7 +107,7 @@ describe('a cluster of three nodes', () => {
     }, 'a tab is admitted on another node after one closed', 10_000);
     expect((await openTab(nodes[0]!.wsUrl, token)).connected).toBe(false);
     await Promise.all([...tabs, admitted!].map((tab) => tab.close()));
-  });
+  }, 60_000);
 
   it('reports Redis in /readyz and the node connections in /metrics', async () => {
     const user = clusterUser('probe');

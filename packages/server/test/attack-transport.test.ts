@@ -112,6 +112,30 @@ describe('attacks on the transport', () => {
     raw.socket.destroy();
   });
 
+  it('keeps delivering to a connected user, in order, while a flood of bad handshakes is refused', async () => {
+    const user = uniqueUser('steady');
+    const tab = await openTab(user);
+    const forged = `${(await gateway.token(uniqueUser('flood'))).slice(0, -4)}AAAA`;
+    const attempt = async (): Promise<string> => {
+      try {
+        const client = await TestClient.connect(gateway.wsUrl, { protocols: handshakeProtocols(forged) });
+        return `close ${(await client.closed).code}`;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    const flood = Promise.all(Array.from({ length: 400 }, attempt));
+    for (let n = 1; n <= 20; n++) await gateway.publish({ user_id: user, type: 'new_notification', payload: { n } });
+    const outcomes = await flood;
+    const events = await tab.waitForSeq(20);
+    expect(events.map((frame) => frame.payload.payload.n)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // Each refused, either by the token check or by the handshake budget; none admitted.
+    expect(outcomes.every((outcome) => outcome === 'close 4001' || outcome === 'HTTP 503')).toBe(true);
+    expect(gateway.herald.connectedUsers().filter((connected) => connected.startsWith('flood-'))).toEqual([]);
+    expect(gateway.herald.connectedUsers()).toContain(user);
+    await tab.close();
+  });
+
   it('drops an upgrade request whose headers trickle in slower than HERALD_HEADERS_TIMEOUT_MS', async () => {
     const raw = await rawConnection(gateway.baseUrl);
     raw.socket.write('GET /ws/notifications HTTP/1.1\r\nHost: herald\r\n');

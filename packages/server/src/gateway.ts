@@ -68,8 +68,12 @@ export class Herald {
       });
     await store.migrate();
     const verifyToken = createVerifier(config);
-    // The gauges read the hub only when scraped, after it exists.
-    const metrics: Metrics = new Metrics({ connections: () => hub.connectionCount, users: () => hub.userCount });
+    // The gauges read the hub and the cluster only when scraped, after both exist.
+    const metrics: Metrics = new Metrics({
+      connections: () => hub.connectionCount,
+      users: () => hub.userCount,
+      clusterNodes: () => cluster?.presence.nodeCount() ?? 1,
+    });
     let cluster: Cluster | undefined;
     try {
       cluster = config.cluster ? await startCluster(config.cluster, { metrics, logger }) : undefined;

@@ -5,6 +5,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly connections: Gauge;
   readonly users: Gauge;
+  readonly clusterNodes: Gauge;
   readonly messagesIn = this.counter('herald_messages_in_total', 'Frames received from clients');
   readonly messagesOut = this.counter('herald_messages_out_total', 'Frames sent to clients');
   readonly eventsPublished = this.counter('herald_events_published_total', 'Events stored and handed to delivery');
@@ -26,7 +27,7 @@ export class Metrics {
   );
   readonly resyncs = this.counter('herald_resyncs_total', 'Times every connection re-read the store after the Redis link came back');
 
-  constructor(sources: { connections: () => number; users: () => number }) {
+  constructor(sources: { connections: () => number; users: () => number; clusterNodes?: () => number }) {
     this.connections = new Gauge({
       name: 'herald_connections',
       help: 'Open WebSocket connections',
@@ -41,6 +42,14 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(sources.users());
+      },
+    });
+    this.clusterNodes = new Gauge({
+      name: 'herald_cluster_nodes',
+      help: 'Gateway nodes in the cluster, this one included, as its presence sees them (1 without Redis)',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.clusterNodes?.() ?? 1);
       },
     });
     this.drops = new Counter({

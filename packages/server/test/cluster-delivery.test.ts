@@ -116,8 +116,10 @@ describe('a cluster of three nodes', () => {
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ status: 'ready', database: 'ok', redis: 'ok' });
     expect(await metricValue(nodes[1]!.url, 'herald_connections')).toBeGreaterThanOrEqual(1);
+    // Nodes started together learn of each other at their next heartbeat at the latest.
+    await expect.poll(() => metricValue(nodes[1]!.url, 'herald_cluster_nodes'), { timeout: 15_000 }).toBe(3);
     await tab.close();
-  });
+  }, 30_000);
 });
 
 interface RedisCounters {

@@ -117,6 +117,11 @@ export class RedisPresence implements Presence {
     return [...users];
   }
 
+  /** This node and the others it currently knows of. */
+  nodeCount(): number {
+    return this.remote.size + 1;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.timer);
     const { commands } = this.options.link;

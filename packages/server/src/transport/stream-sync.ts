@@ -76,6 +76,8 @@ export class StreamSync {
    */
   async open(connection: Connection, since: number | undefined): Promise<void> {
     try {
+      // Taken before the first await: a resume frame handled while this one waits is the client's later word.
+      const generation = connection.resumeGeneration;
       const admitted = (await this.options.admit?.(connection)) ?? { ok: true };
       if (connection.closed) return;
       if (!admitted.ok) {
@@ -83,13 +85,12 @@ export class StreamSync {
         connection.close(admitted.code, admitted.reason);
         return;
       }
-      const generation = connection.resumeGeneration;
       const head = await this.options.store.headSeq(connection.userId);
       if (connection.closed) return;
       // A client ahead of the store (a reset database) starts over from the head it is told about.
       const start = since === undefined ? head : Math.min(since, head);
-      // A resume frame sent right after the socket opened may have been handled while the head was read (its
-      // own read can finish first on another pooled connection): the client's later request wins.
+      // A resume frame sent right after the socket opened may have been handled while admission or the head read
+      // waited (its own read can finish first on another pooled connection): the client's later request wins.
       if (generation === connection.resumeGeneration) connection.lastSeq = start;
       connection.send(
         encodeConnected({

@@ -27,7 +27,8 @@ interface Tab {
 /** A few thousand tabs (HeraldClient over `ws`), several per user, each counting what its application receives. */
 export class ClientFleet {
   private readonly tabs: Tab[] = [];
-  private readonly latencies: number[] = [];
+  /** [when the event was produced, how long it took to arrive], per delivery. */
+  private readonly deliveries: Array<[number, number]> = [];
   private lastDelivery = 0;
   private longestPause = 0;
   private watching = false;
@@ -89,8 +90,6 @@ export class ClientFleet {
       delivered += tab.seen.size;
       for (const n of wanted) if (!tab.seen.has(n)) missing++;
     }
-    const sorted = [...this.latencies].sort((a, b) => a - b);
-    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
     return {
       clients: this.tabs.length,
       expected,
@@ -98,9 +97,19 @@ export class ClientFleet {
       missing,
       duplicates: this.tabs.reduce((sum, tab) => sum + tab.duplicates, 0),
       reconnects: this.tabs.reduce((sum, tab) => sum + tab.reconnects, 0),
-      latency: { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0 },
+      latency: this.latency(0, Number.POSITIVE_INFINITY),
       longestPauseMs: this.longestPause,
     };
+  }
+
+  /** Produce-to-deliver latency of the events produced in [from, to). */
+  latency(from: number, to: number): { p50: number; p99: number; max: number } {
+    const sorted = this.deliveries
+      .filter(([sent]) => sent >= from && sent < to)
+      .map(([, took]) => took)
+      .sort((a, b) => a - b);
+    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+    return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0 };
   }
 
   close(): void {
@@ -111,7 +120,7 @@ export class ClientFleet {
     const now = Date.now();
     if (tab.seen.has(payload.n)) tab.duplicates++;
     else tab.seen.add(payload.n);
-    this.latencies.push(now - payload.sent);
+    this.deliveries.push([payload.sent, now - payload.sent]);
     if (this.watching) this.longestPause = Math.max(this.longestPause, now - this.lastDelivery);
     this.lastDelivery = now;
   }

@@ -82,12 +82,13 @@ async function main(): Promise<void> {
       { name: 'Redis killed', inject: () => redis.stop(), recover: () => redis.start() },
       { name: 'Kafka broker stopped', inject: () => kafka.stop(), recover: () => kafka.start() },
     ];
-    const phases: Array<{ fault: string; down_s: number; produced_by_end: number }> = [];
+    const phases: Array<{ fault: string; down_s: number; produced_by_end: number; from: number; to: number }> = [];
 
     log(`producing ${perSecond} events/s`);
     producer.start();
     fleet.watchPauses(true);
     await sleep(phaseSeconds * 1000);
+    const calm = { from: 0, to: Date.now() };
     for (const fault of faults) {
       log(`fault: ${fault.name}`);
       const down = Date.now();
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
       const downSeconds = (Date.now() - down) / 1000;
       log(`recovered after ${downSeconds.toFixed(1)} s`);
       await sleep(phaseSeconds * 1000);
-      phases.push({ fault: fault.name, down_s: Math.round(downSeconds * 10) / 10, produced_by_end: producer.count });
+      phases.push({ fault: fault.name, down_s: Math.round(downSeconds * 10) / 10, produced_by_end: producer.count, from: down, to: Date.now() });
     }
     await producer.stop();
     fleet.watchPauses(false);
@@ -117,7 +118,8 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version },
       parameters: { clients, users, events_per_second: perSecond, phase_seconds: phaseSeconds, nodes: nodes.length },
-      phases,
+      calm_latency_ms: fleet.latency(calm.from, calm.to),
+      phases: phases.map(({ from, to, ...phase }) => ({ ...phase, latency_ms: fleet.latency(from, to) })),
       produced: producer.count,
       failed_sends_retried: producer.failedSends,
       stored: Number(stored.rows[0]?.events ?? 0),

@@ -36,6 +36,11 @@ export async function startRedisServer(): Promise<RedisServer> {
     });
     failed.catch(() => {});
     child = started;
+    // If this process dies without stopping the server (kill -9 of the test runner), a watchdog stops it.
+    spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${started.pid} 2>/dev/null; do sleep 1; done; kill -9 ${started.pid} 2>/dev/null`], {
+      stdio: 'ignore',
+      detached: true,
+    }).unref();
     await Promise.race([answers(port), failed]);
   };
   const stop = async (): Promise<void> => {

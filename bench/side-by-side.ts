@@ -6,7 +6,7 @@
  *   npm run bench                                   # issue 5's sizes: 15,000 connections, 5 minutes of churn
  *   npm run bench -- --connections=2000 --churnSeconds=30 --servers=ws,herald
  *   npm run bench -- --small=true                   # the test's sizes
- *   npm run bench -- --cpuProfileDir=bench/results/profiles   # Herald under node --cpu-prof
+ *   npm run bench -- --servers=herald --cpuProfileDir=DIR    # a CPU profile of each scenario
  *
  * Writes bench/results/<set>-<timestamp>.json, .md (tables) and .svg (ratio chart), and prints the tables.
  */

@@ -26,7 +26,7 @@ export interface BenchOptions {
   waitTimeoutMs: number;
   /** A checkout with Herald built; the current one by default. */
   heraldDir: string;
-  /** When set, Herald runs under `node --cpu-prof` and leaves its profile here. */
+  /** When set, each server's CPU profile of each scenario (but the restart) is written here. */
   cpuProfileDir?: string;
   /** Where the JSON, the table and the chart go. */
   resultsDir: string;

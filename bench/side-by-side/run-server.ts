@@ -1,3 +1,4 @@
+import { profiled } from './inspector-profile.js';
 import { LoadGenerator } from './load-generator.js';
 import type { BenchOptions } from './options.js';
 import { Publisher } from './publisher.js';
@@ -29,7 +30,7 @@ export interface ServerResult {
  * undefined to use half of this server's own maximum (when bare ws is not in the run).
  */
 export async function runServer(kind: ServerKind, options: BenchOptions, fixedRate?: number, log = console.log): Promise<ServerResult> {
-  const target = createTarget(kind, { heraldDir: options.heraldDir, connections: options.connections, cpuProfileDir: options.cpuProfileDir });
+  const target = createTarget(kind, { heraldDir: options.heraldDir, connections: options.connections });
   const load = LoadGenerator.start(options.connections);
   const server = await target.start();
   const prefix = `${kind}-${Date.now().toString(36)}`;
@@ -44,7 +45,9 @@ export async function runServer(kind: ServerKind, options: BenchOptions, fixedRa
   try {
     await load.prepare(kind, options.connections, prefix);
     const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-      const result = await run();
+      const dir = options.cpuProfileDir;
+      // The restart replaces the process under the profiler: that one scenario is not profiled.
+      const result = dir && name !== 'restart' ? await profiled(context.server.inspectorUrl, dir, `${prefix}-${name.replace(/\W+/g, '-')}`, run) : await run();
       log(`  ${SERVER_LABELS[kind]} ${name}: ${JSON.stringify(result)}`);
       return result;
     };

@@ -16,8 +16,6 @@ export interface TargetOptions {
   heraldDir: string;
   /** Connections the run will open, so that Herald's per-address limit does not refuse them. */
   connections: number;
-  /** When set, Herald runs under `node --cpu-prof` and writes its profile here on exit. */
-  cpuProfileDir?: string;
 }
 
 /** A server kind that can be started, and started again on the same port (and data) for the restart scenario. */
@@ -42,13 +40,12 @@ export function createTarget(kind: ServerKind, options: TargetOptions): BenchTar
 function heraldTarget(options: TargetOptions): BenchTarget {
   // One data dir for both starts: a restarted Herald finds the streams it stored, and clients resume by seq.
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
-  const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfileDir)}`] : [];
   return {
     kind: 'herald',
     start: (port = 0) =>
       spawnServer({
         cwd: options.heraldDir,
-        nodeArgs: [...profile, 'packages/server/bin/herald.js', 'start'],
+        nodeArgs: ['packages/server/bin/herald.js', 'start'],
         env: {
           HERALD_PORT: String(port),
           HERALD_DATA_DIR: dataDir,

@@ -3,6 +3,9 @@ import { InspectorSession } from './inspector-session.js';
 export interface MemorySample {
   rss: number;
   heapUsed: number;
+  /** Memory of C++ objects bound to JavaScript ones, and of Buffers and ArrayBuffers among them. */
+  external: number;
+  arrayBuffers: number;
 }
 
 /**
@@ -20,7 +23,7 @@ export async function memoryAfterGc(inspectorUrl: string): Promise<MemorySample>
       returnByValue: true,
     });
     const usage = JSON.parse(answer.result.value) as MemorySample;
-    return { rss: usage.rss, heapUsed: usage.heapUsed };
+    return { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers };
   } finally {
     session.close();
   }

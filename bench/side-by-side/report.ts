@@ -1,6 +1,9 @@
 import type { ServerResult } from './run-server.js';
 import type { ServerKind } from './servers.js';
 
+const perCpu = (stretch: { deliveriesPerSecond: number; serverCpuShare: number }) =>
+  stretch.serverCpuShare > 0 ? Math.round(stretch.deliveriesPerSecond / stretch.serverCpuShare) : 0;
+
 /** One figure of the comparison, read from each server's result. */
 export interface Figure {
   id: string;
@@ -15,10 +18,13 @@ export const FIGURES: Figure[] = [
   { id: 'rssPerConnection', label: 'idle: RSS per connection', unit: 'KiB', better: 'lower', read: (r) => r.idle.rssPerConnectionKiB },
   { id: 'heapPerConnection', label: 'idle: heap per connection', unit: 'KiB', better: 'lower', read: (r) => r.idle.heapPerConnectionKiB },
   { id: 'fanout', label: 'per-user fan-out', unit: 'deliveries/s', better: 'higher', read: (r) => r.fanout.deliveriesPerSecond },
+  // The cores were shared with other work during the runs: per CPU-second of the server is the steadier figure.
+  { id: 'fanoutPerCpu', label: 'per-user fan-out per server CPU-second', unit: 'deliveries/CPU-s', better: 'higher', read: (r) => perCpu(r.fanout) },
   { id: 'latencyP50', label: 'latency at fixed rate: p50', unit: 'ms', better: 'lower', read: (r) => r.latency.p50Ms },
   { id: 'latencyP99', label: 'latency at fixed rate: p99', unit: 'ms', better: 'lower', read: (r) => r.latency.p99Ms },
   { id: 'latencyMax', label: 'latency at fixed rate: max', unit: 'ms', better: 'lower', read: (r) => r.latency.maxMs },
   { id: 'broadcast', label: 'broadcast', unit: 'deliveries/s', better: 'higher', read: (r) => r.broadcast.deliveriesPerSecond },
+  { id: 'broadcastPerCpu', label: 'broadcast per server CPU-second', unit: 'deliveries/CPU-s', better: 'higher', read: (r) => perCpu(r.broadcast) },
   { id: 'storm', label: 'connect storm: all open', unit: 's', better: 'lower', read: (r) => r.storm.seconds },
   { id: 'restart', label: 'restart: all resumed', unit: 's', better: 'lower', read: (r) => r.restart.seconds },
   { id: 'churnGrowth', label: 'churn: RSS growth', unit: '%', better: 'lower', read: (r) => r.churn.rssGrowthPercent },

@@ -6,7 +6,7 @@ import type { BenchOptions } from './options.js';
 import { canPin, LOAD_CORE, SERVER_CORE, setPinning } from './pinning.js';
 import { compare, markdownTables, type Comparison } from './report.js';
 import { runServer, type ServerResult } from './run-server.js';
-import { ratioChart } from './svg-chart.js';
+import { chartTitle, ratioChart } from './svg-chart.js';
 
 export interface SideBySideRun {
   date: string;
@@ -68,7 +68,7 @@ export async function runSideBySide(options: BenchOptions, log = console.log): P
   };
   writeFileSync(files.json, `${JSON.stringify(run, null, 2)}\n`);
   writeFileSync(files.table, markdownTables(comparison));
-  writeFileSync(files.chart, ratioChart(comparison, `Herald against bare ws and Socket.IO, ${options.connections.toLocaleString('en-US')} connections (${date.slice(0, 10)})`));
+  writeFileSync(files.chart, ratioChart(comparison, chartTitle(options.connections, date)));
   return run;
 }
 

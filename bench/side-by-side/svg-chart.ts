@@ -5,15 +5,15 @@ const WIDTH = 860;
 const LABEL_WIDTH = 300;
 const ROW = 44;
 const TOP = 56;
-const PLOT = WIDTH - LABEL_WIDTH - 40;
-/** Ratios are drawn on a log scale from 1/MAX_RATIO to MAX_RATIO, 1 (even) in the middle. */
-const MAX_RATIO = 100;
+const PLOT = WIDTH - LABEL_WIDTH - 70;
 const COLORS = { ws: '#3b6fb6', socketio: '#e08a2c' };
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Ratios are drawn on a log scale from 10^-decades to 10^decades, 1 (even) in the middle. */
+let decades = 2;
 const x = (ratio: number) => {
-  const clamped = Math.min(MAX_RATIO, Math.max(1 / MAX_RATIO, ratio));
-  return LABEL_WIDTH + ((Math.log10(clamped) + Math.log10(MAX_RATIO)) / (2 * Math.log10(MAX_RATIO))) * PLOT;
+  const log = Math.min(decades, Math.max(-decades, Math.log10(ratio)));
+  return LABEL_WIDTH + ((log + decades) / (2 * decades)) * PLOT;
 };
 
 /**
@@ -22,6 +22,8 @@ const x = (ratio: number) => {
  */
 export function ratioChart(comparison: Comparison, title: string): string {
   const rows = comparison.figures.filter((figure) => figure.id !== 'churnGrowth');
+  const ratios = rows.flatMap((figure) => [figure.heraldOverWs, figure.heraldOverSocketio]).filter((ratio): ratio is number => ratio! > 0);
+  decades = Math.max(2, ...ratios.map((ratio) => Math.ceil(Math.abs(Math.log10(ratio)))));
   const height = TOP + rows.length * ROW + 50;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
@@ -31,10 +33,11 @@ export function ratioChart(comparison: Comparison, title: string): string {
     `<rect x="${LABEL_WIDTH + 140}" y="30" width="12" height="12" fill="${COLORS.socketio}"/><text x="${LABEL_WIDTH + 156}" y="40">Herald / Socket.IO</text>`,
     `<line x1="${LABEL_WIDTH + 290}" y1="36" x2="${LABEL_WIDTH + 290}" y2="46" stroke="#c00" stroke-width="3"/><text x="${LABEL_WIDTH + 296}" y="40">target bound</text>`,
   ];
-  for (const tick of [0.01, 0.1, 1, 10, 100]) {
+  for (let power = -decades; power <= decades; power++) {
+    const tick = 10 ** power;
     parts.push(
       `<line x1="${x(tick)}" y1="${TOP - 4}" x2="${x(tick)}" y2="${TOP + rows.length * ROW}" stroke="${tick === 1 ? '#000' : '#ddd'}"/>`,
-      `<text x="${x(tick)}" y="${TOP + rows.length * ROW + 16}" text-anchor="middle">${tick}x</text>`,
+      `<text x="${x(tick)}" y="${TOP + rows.length * ROW + 16}" text-anchor="middle">${power < 0 ? tick.toFixed(-power) : tick}x</text>`,
     );
   }
   parts.push(`<text x="${LABEL_WIDTH + PLOT / 2}" y="${height - 10}" text-anchor="middle" fill="#555">ratio, log scale (each row says which way is better)</text>`);
@@ -62,4 +65,8 @@ export function ratioChart(comparison: Comparison, title: string): string {
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+export function chartTitle(connections: number, date: string): string {
+  return `Herald against bare ws and Socket.IO, ${connections.toLocaleString('en-US')} connections (${date.slice(0, 10)})`;
 }

@@ -104,7 +104,7 @@ export function markdownTables(comparison: Comparison): string {
     '|---|---|---|',
     ...comparison.verdicts.map(
       (verdict) =>
-        `| ${verdict.label} | ${number(verdict.measured)}${verdict.against === 'absolute' ? '%' : 'x'} | ${verdict.met === undefined ? 'not measured' : verdict.met ? 'yes' : '**no**'} |`,
+        `| ${verdict.label} | ${verdict.measured === undefined ? '–' : `${number(verdict.measured)}${verdict.against === 'absolute' ? '%' : 'x'}`} | ${verdict.met === undefined ? 'not measured' : verdict.met ? 'yes' : '**no**'} |`,
     ),
   ];
   return `${lines.join('\n')}\n`;

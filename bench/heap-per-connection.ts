@@ -21,12 +21,8 @@ interface Snapshot {
 async function heapByName(inspectorUrl: string): Promise<Map<string, { size: number; count: number }>> {
   const session = await InspectorSession.open(inspectorUrl);
   const chunks: string[] = [];
-  // The snapshot arrives as events on the session's socket; listen to them through a second handler.
-  const ws = (session as unknown as { ws: import('ws').WebSocket }).ws;
-  ws.on('message', (data: Buffer) => {
-    const message = JSON.parse(data.toString()) as { method?: string; params?: { chunk: string } };
-    if (message.method === 'HeapProfiler.addHeapSnapshotChunk') chunks.push(message.params!.chunk);
-  });
+  // The snapshot arrives in chunks, as events, before the call that asked for it returns.
+  session.onEvent<{ chunk: string }>('HeapProfiler.addHeapSnapshotChunk', ({ chunk }) => chunks.push(chunk));
   await session.call('HeapProfiler.collectGarbage');
   await session.call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
   session.close();

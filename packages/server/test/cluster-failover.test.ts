@@ -152,4 +152,27 @@ describe('a cluster whose Redis restarts', () => {
     }
     await Promise.all(tabs.map((tab) => tab.close()));
   }, 90_000);
+  it('routes every user again after a Redis restart, with hundreds of user channels to restore', async () => {
+    redis = await startRedisServer();
+    cluster = await TestCluster.create({ redisUrl: redis.url });
+    const [holder, publisher] = await cluster.start(2);
+    const users = Array.from({ length: 300 }, () => clusterUser('many'));
+    const tabs = await Promise.all(users.map(async (user) => connectTab(holder!.wsUrl, await cluster!.token(user))));
+
+    await redis.stop();
+    await redis.start();
+    for (const node of [holder!, publisher!]) {
+      await waitUntil(async () => (await httpRequest(node.url, '/readyz')).body.redis === 'ok', `${node.name} is back on Redis`, 20_000);
+    }
+    // Published on the node that holds none of them: each event reaches its tab only if the holder's channel for
+    // that user was subscribed again (nothing later would show the tab a gap).
+    const batch = users.map((user) => ({ user_id: user, type: 'new_notification', payload: { n: 1 } }));
+    expect((await cluster.publish(publisher!, batch)).status).toBe(200);
+    const late: string[] = [];
+    await Promise.all(
+      tabs.map((tab, index) => tab.waitForSeq(1, 15_000).catch(() => late.push(users[index]!))),
+    );
+    expect(late).toEqual([]);
+    await Promise.all(tabs.map((tab) => tab.close()));
+  }, 90_000);
 });

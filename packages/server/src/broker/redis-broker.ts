@@ -26,9 +26,14 @@ const SUBSCRIBE_WAIT_MS = 2_000;
 const MAX_UNSENT = 100_000;
 
 /**
- * The cluster broker, over Redis sharded pub/sub (SSUBSCRIBE, Redis 7). Each user has a channel; a node
- * subscribes to it while it holds a connection of that user, so Redis carries an event once to each node that
- * holds the user and to no other. Each event is serialised once, whatever the number of nodes.
+ * The cluster broker, over Redis pub/sub. Each user has a channel; a node subscribes to it while it holds a
+ * connection of that user, so Redis carries an event once to each node that holds the user and to no other. Each
+ * event is serialised once, whatever the number of nodes.
+ *
+ * Classic SUBSCRIBE, not sharded SSUBSCRIBE: node-redis 6.3 re-sends sharded subscriptions one command per
+ * channel after a reconnect, and against a restarted Redis only part of them took (368 of 500 in a test) and the
+ * client never became ready again, so those users' events silently stopped reaching the node. Classic channels
+ * are resubscribed in one command and reach only the subscribed nodes all the same.
  *
  * The node that stored an event hands it to its own connections first, without a round trip through Redis, so
  * local delivery goes on while Redis is down; its own copy coming back from Redis is ignored.
@@ -54,7 +59,7 @@ export class RedisBroker implements Broker {
   async connect(handlers: BrokerHandlers): Promise<void> {
     this.handlers = handlers;
     const { subscriber, commands } = this.options.link;
-    await subscriber.sSubscribe(this.broadcastChannel, this.onMessage);
+    await subscriber.subscribe(this.broadcastChannel, this.onMessage);
     // 'ready' fires on every reconnect, after node-redis has subscribed its known channels again.
     subscriber.on('ready', () => void this.recover());
     commands.on('ready', () => this.publishUnsent());
@@ -76,7 +81,7 @@ export class RedisBroker implements Broker {
     const { subscriber } = this.options.link;
     if (!subscriber.isReady) return Promise.resolve();
     const channel = this.channelOf(userId);
-    const subscribed = subscriber.sSubscribe(channel, this.onMessage).then(
+    const subscribed = subscriber.subscribe(channel, this.onMessage).then(
       () => {
         // The last tab may have closed while Redis confirmed: the unsubscribe then found nothing to remove.
         if (!this.users.has(userId)) this.dropChannel(channel);
@@ -108,7 +113,7 @@ export class RedisBroker implements Broker {
       if (event) this.keepUnsent(event);
     };
     if (!commands.isReady) return retryLater();
-    commands.sPublish(channel, JSON.stringify(envelope)).then(
+    commands.publish(channel, JSON.stringify(envelope)).then(
       () => this.options.metrics.redisMessages.inc({ direction: 'published' }),
       // Sent or not, the store has it: publishing it again is at worst a duplicate that receivers drop by seq.
       retryLater,
@@ -150,10 +155,10 @@ export class RedisBroker implements Broker {
    */
   private async recover(): Promise<void> {
     const { subscriber } = this.options.link;
-    const subscribed = subscriber.getPubSubListeners('SHARDED');
+    const subscribed = subscriber.getPubSubListeners('CHANNELS');
     const pending: Array<Promise<unknown>> = [];
     for (const userId of this.users) {
-      if (!subscribed.has(this.channelOf(userId))) pending.push(subscriber.sSubscribe(this.channelOf(userId), this.onMessage));
+      if (!subscribed.has(this.channelOf(userId))) pending.push(subscriber.subscribe(this.channelOf(userId), this.onMessage));
     }
     for (const channel of subscribed.keys()) {
       if (channel.startsWith(this.userChannelPrefix) && !this.users.has(channel.slice(this.userChannelPrefix.length))) {
@@ -168,7 +173,7 @@ export class RedisBroker implements Broker {
   }
 
   private dropChannel(channel: string): void {
-    this.options.link.subscriber.sUnsubscribe(channel, this.onMessage).catch(() => {
+    this.options.link.subscriber.unsubscribe(channel, this.onMessage).catch(() => {
       // Reconnecting: recover() drops channels of users this node no longer holds.
     });
   }

@@ -62,7 +62,7 @@ export class RedisPresence implements Presence {
   async start(): Promise<void> {
     const { commands, subscriber } = this.options.link;
     await this.writeSnapshot();
-    await subscriber.sSubscribe(this.channel, this.onNews);
+    await subscriber.subscribe(this.channel, this.onNews);
     await this.refresh();
     commands.on('ready', () => {
       this.dirty = true;
@@ -130,7 +130,7 @@ export class RedisPresence implements Presence {
         .multi()
         .del(this.nodeKey)
         .sRem(this.nodesKey, this.options.nodeId)
-        .sPublish(this.channel, JSON.stringify({ node: this.options.nodeId, gone: true } satisfies News))
+        .publish(this.channel, JSON.stringify({ node: this.options.nodeId, gone: true } satisfies News))
         .execAsPipeline()
         .catch(() => {
           // Not removed: the hash expires after the TTL like a dead node's.
@@ -226,7 +226,7 @@ export class RedisPresence implements Presence {
   private announce(news: News): void {
     const { commands } = this.options.link;
     if (!commands.isReady) return;
-    commands.sPublish(this.channel, JSON.stringify(news)).catch(() => {
+    commands.publish(this.channel, JSON.stringify(news)).catch(() => {
       // The other nodes read this node's hash again at their next heartbeat.
     });
   }

@@ -1,9 +1,9 @@
 /**
- * Herald against a bare `ws` server and Socket.IO 4, in one run on this machine (issue 5): idle memory per
+ * Herald against a bare `ws` server and Socket.IO 4, in one run on this machine: idle memory per
  * connection, per-user fan-out (maximum, then latency at half of bare ws's maximum), broadcast, connect storm and
  * restart, churn. Each server runs as its own process on core 0, the load generator on core 1.
  *
- *   npm run bench                                   # issue 5's sizes: 15,000 connections, 5 minutes of churn
+ *   npm run bench                                   # default sizes: 15,000 connections, 5 minutes of churn
  *   npm run bench -- --connections=2000 --churnSeconds=30 --servers=ws,herald
  *   npm run bench -- --small=true                   # the test's sizes
  *   npm run bench -- --servers=herald --cpuProfileDir=DIR    # a CPU profile of each scenario

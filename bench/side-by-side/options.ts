@@ -1,7 +1,7 @@
 import type { ServerKind } from './servers.js';
 import { SERVER_KINDS } from './servers.js';
 
-/** Every size of the side-by-side run; the defaults are issue 5's, `smallOptions` the test's. */
+/** Every size of the side-by-side run; the defaults are the published targets' sizes, `smallOptions` the test's. */
 export interface BenchOptions {
   /** Names the result file: bench/results/<set>-<timestamp>.json. */
   set: string;

@@ -30,7 +30,7 @@ export const FIGURES: Figure[] = [
   { id: 'churnGrowth', label: 'churn: RSS growth', unit: '%', better: 'lower', read: (r) => r.churn.rssGrowthPercent },
 ];
 
-/** Issue 5's targets: a ratio of Herald's figure to a peer's, or (churn) Herald's own figure, against a bound. */
+/** Herald's targets: a ratio of Herald's figure to a peer's, or (churn) Herald's own figure, against a bound. */
 export interface Target {
   figure: string;
   against: ServerKind | 'absolute';

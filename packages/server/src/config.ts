@@ -26,6 +26,7 @@ const ConfigSchema = Type.Object({
   HERALD_MAX_CONNECTIONS_PER_USER: Type.Integer({ default: 20, minimum: 1 }),
   HERALD_MAX_CONNECTIONS_PER_ADDRESS: Type.Integer({ default: 1000, minimum: 1 }),
   HERALD_MAX_HANDSHAKES: Type.Integer({ default: 512, minimum: 1 }),
+  HERALD_MAX_HANDSHAKE_QUEUE: Type.Integer({ default: 8192, minimum: 0, maximum: 100_000 }),
   HERALD_ALLOWED_ORIGINS: Type.Optional(Type.String()),
   HERALD_SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 0 }),
   HERALD_KAFKA_BROKERS: Type.Optional(Type.String({ pattern: '^[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*$' })),
@@ -70,6 +71,8 @@ export interface Config {
   maxConnectionsPerUser: number;
   maxConnectionsPerAddress: number;
   maxHandshakes: number;
+  /** Upgrades that wait for a handshake slot (up to the headers timeout) before they are refused with 503. */
+  maxHandshakeQueue: number;
   /** Empty: any Origin is accepted. */
   allowedOrigins: string[];
   shutdownTimeoutMs: number;
@@ -129,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConnectionsPerUser: raw.HERALD_MAX_CONNECTIONS_PER_USER,
     maxConnectionsPerAddress: raw.HERALD_MAX_CONNECTIONS_PER_ADDRESS,
     maxHandshakes: raw.HERALD_MAX_HANDSHAKES,
+    maxHandshakeQueue: raw.HERALD_MAX_HANDSHAKE_QUEUE,
     allowedOrigins: parseOrigins(raw.HERALD_ALLOWED_ORIGINS),
     shutdownTimeoutMs: raw.HERALD_SHUTDOWN_TIMEOUT_MS,
     logLevel: raw.HERALD_LOG_LEVEL,

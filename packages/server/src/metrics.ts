@@ -6,6 +6,8 @@ export class Metrics {
   readonly connections: Gauge;
   readonly users: Gauge;
   readonly clusterNodes: Gauge;
+  /** Upgrades waiting for a handshake slot; the socket server sets it. */
+  readonly handshakesQueued: Gauge;
   readonly messagesIn = this.counter('herald_messages_in_total', 'Frames received from clients');
   readonly messagesOut = this.counter('herald_messages_out_total', 'Frames sent to clients');
   readonly eventsPublished = this.counter('herald_events_published_total', 'Events stored and handed to delivery');
@@ -43,6 +45,11 @@ export class Metrics {
       collect() {
         this.set(sources.users());
       },
+    });
+    this.handshakesQueued = new Gauge({
+      name: 'herald_handshakes_queued',
+      help: 'WebSocket upgrades waiting for a handshake slot (HERALD_MAX_HANDSHAKES in flight)',
+      registers: [this.registry],
     });
     this.clusterNodes = new Gauge({
       name: 'herald_cluster_nodes',

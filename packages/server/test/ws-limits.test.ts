@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, uniqueUser, type TestGateway } from './helpers/gateway.js';
 import { heldJwks } from './helpers/held-jwks.js';
 import { metricValue } from './helpers/metric-value.js';
+import { waitUntil } from './helpers/wait-until.js';
 import { TestClient, type Frame } from './helpers/ws-client.js';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
@@ -250,9 +251,11 @@ describe('slow consumers', () => {
 });
 
 describe('handshakes in flight', () => {
-  it('answers 503 past HERALD_MAX_HANDSHAKES while tokens are being verified, and takes upgrades again after', async () => {
+  it('answers 503 past HERALD_MAX_HANDSHAKES (with no queue) while tokens are being verified, and takes upgrades again after', async () => {
     const jwks = await heldJwks();
-    const gateway = await startGateway('sqlite', { env: { HERALD_JWKS_URL: jwks.url, HERALD_MAX_HANDSHAKES: '1' } });
+    const gateway = await startGateway('sqlite', {
+      env: { HERALD_JWKS_URL: jwks.url, HERALD_MAX_HANDSHAKES: '1', HERALD_MAX_HANDSHAKE_QUEUE: '0' },
+    });
     const clients: TestClient[] = [];
     try {
       const refusedBefore = await metricValue(gateway.baseUrl, 'herald_refused_connections_total', { reason: 'handshakes' });
@@ -271,6 +274,39 @@ describe('handshakes in flight', () => {
       const third = await TestClient.open(gateway.wsUrl, await gateway.token(uniqueUser('third')));
       clients.push(third);
       await third.waitForType('connected');
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+      await gateway.close();
+      await jwks.close();
+    }
+  });
+});
+
+describe('the handshake queue', () => {
+  it('lets upgrades past HERALD_MAX_HANDSHAKES wait their turn, and refuses with 503 only past HERALD_MAX_HANDSHAKE_QUEUE', async () => {
+    const jwks = await heldJwks();
+    const gateway = await startGateway('sqlite', {
+      env: { HERALD_JWKS_URL: jwks.url, HERALD_MAX_HANDSHAKES: '1', HERALD_MAX_HANDSHAKE_QUEUE: '2' },
+    });
+    const clients: TestClient[] = [];
+    try {
+      const heldUser = uniqueUser('held');
+      const held = TestClient.open(gateway.wsUrl, await jwks.sign(heldUser));
+      await jwks.keysAsked;
+      // The slot is taken by the held handshake: two upgrades queue, the third finds the queue full.
+      const queuedUsers = [uniqueUser('queued'), uniqueUser('queued')];
+      const queued = queuedUsers.map(async (user) => TestClient.open(gateway.wsUrl, await gateway.token(user)));
+      await waitUntil(async () => (await metricValue(gateway.baseUrl, 'herald_handshakes_queued')) === 2, 'two upgrades queued');
+      await expect(TestClient.open(gateway.wsUrl, await gateway.token(uniqueUser('third')))).rejects.toThrow('HTTP 503');
+      expect(gateway.herald.connectedUsers().filter((user) => queuedUsers.includes(user))).toEqual([]);
+
+      jwks.release();
+      for (const pending of [held, ...queued]) {
+        const client = await pending;
+        clients.push(client);
+        await client.waitForType('connected');
+      }
+      expect(gateway.herald.connectedUsers()).toEqual(expect.arrayContaining([heldUser, ...queuedUsers]));
     } finally {
       await Promise.all(clients.map((client) => client.close()));
       await gateway.close();

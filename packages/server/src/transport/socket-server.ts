@@ -27,7 +27,18 @@ export interface SocketServerOptions {
   maxMessageBytes: number;
   maxBufferedBytes: number;
   maxHandshakes: number;
+  maxHandshakeQueue: number;
+  /** How long an upgrade may wait in the handshake queue. */
+  headersTimeoutMs: number;
   allowedOrigins: string[];
+}
+
+interface WaitingUpgrade {
+  request: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  url: URL;
+  queuedAt: number;
 }
 
 type Handshake = { ok: true; token: VerifiedToken; since: number | undefined } | { ok: false; error: HeraldError | string };
@@ -40,6 +51,8 @@ export class SocketServer {
   private readonly wss: WebSocketServer;
   private readonly wheel: KeepaliveWheel<Connection>;
   private handshakes = 0;
+  /** Upgrades past the in-flight budget, oldest first: a connect storm waits its turn instead of being refused. */
+  private readonly waiting: WaitingUpgrade[] = [];
   private nextId = 1;
   private draining = false;
 
@@ -73,17 +86,41 @@ export class SocketServer {
     if (url.pathname !== WS_PATH) return this.reject(socket, 404, 'Not Found', 'not_found');
     if (this.draining) return this.reject(socket, 503, 'Service Unavailable', 'draining');
     if (!this.originAllowed(request.headers.origin)) return this.reject(socket, 403, 'Forbidden', 'origin');
-    if (this.handshakes >= this.options.maxHandshakes) return this.reject(socket, 503, 'Service Unavailable', 'handshakes');
+    if (this.handshakes >= this.options.maxHandshakes) {
+      if (this.waiting.length >= this.options.maxHandshakeQueue) return this.reject(socket, 503, 'Service Unavailable', 'handshakes');
+      this.waiting.push({ request, socket, head, url, queuedAt: Date.now() });
+      this.options.metrics.handshakesQueued.set(this.waiting.length);
+      return;
+    }
+    this.startHandshake(request, socket, head, url);
+  };
+
+  /** Verifies the token of one upgrade within the in-flight budget, then hands the next waiting upgrade its slot. */
+  private startHandshake(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     this.handshakes++;
     void this.authenticate(request, url).then((handshake) => {
       this.handshakes--;
+      this.startWaiting();
       if (socket.destroyed) return;
       // The drain may have begun while the token was being verified: this one is refused like any other upgrade
       // during a drain, instead of joining the hub after the 1012s went out and being cut off without one.
       if (this.draining) return this.reject(socket, 503, 'Service Unavailable', 'draining');
       this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, handshake));
     });
-  };
+  }
+
+  private startWaiting(): void {
+    const now = Date.now();
+    while (this.handshakes < this.options.maxHandshakes && this.waiting.length > 0) {
+      const next = this.waiting.shift()!;
+      if (next.socket.destroyed) continue;
+      // A client that waited this long has likely given up; a fresh attempt of its own will queue again.
+      if (this.draining) this.reject(next.socket, 503, 'Service Unavailable', 'draining');
+      else if (now - next.queuedAt > this.options.headersTimeoutMs) this.reject(next.socket, 503, 'Service Unavailable', 'handshakes');
+      else this.startHandshake(next.request, next.socket, next.head, next.url);
+    }
+    this.options.metrics.handshakesQueued.set(this.waiting.length);
+  }
 
   get connectionCount(): number {
     return this.options.hub.connectionCount;
@@ -96,6 +133,8 @@ export class SocketServer {
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
     this.wheel.stop();
+    for (const waiting of this.waiting.splice(0)) this.reject(waiting.socket, 503, 'Service Unavailable', 'draining');
+    this.options.metrics.handshakesQueued.set(0);
     const closing = [...this.options.hub.all()].map(
       (connection) =>
         new Promise<void>((resolve) => {

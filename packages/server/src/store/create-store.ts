@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { SqlStore } from './sql-store.js';
+import { withStatementCache } from './statement-cache.js';
 import type { Store } from './store.js';
 
 export interface CreateStoreOptions {
@@ -20,6 +21,8 @@ export interface CreateStoreOptions {
 const PG_CONNECT_TIMEOUT_MS = 5_000;
 /** How long a SQLite write waits for another process's lock before it fails with SQLITE_BUSY. */
 const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+/** Distinct SQL texts kept prepared; Herald's queries have a few dozen shapes, batch appends one per size. */
+const SQLITE_CACHED_STATEMENTS = 1_000;
 
 /**
  * A Store for a database URL: `postgres://` or `postgresql://` is PostgreSQL; anything else is a SQLite file
@@ -46,7 +49,7 @@ function sqliteDialect(path: string): Dialect {
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  return new SqliteDialect({ database: db });
+  return new SqliteDialect({ database: withStatementCache(db, SQLITE_CACHED_STATEMENTS) });
 }
 
 /** `sqlite:///var/lib/herald.db` and `file:data/herald.db` name the same files as the bare paths. */

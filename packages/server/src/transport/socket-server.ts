@@ -114,9 +114,9 @@ export class SocketServer {
     while (this.handshakes < this.options.maxHandshakes && this.waiting.length > 0) {
       const next = this.waiting.shift()!;
       if (next.socket.destroyed) continue;
-      // A client that waited this long has likely given up; a fresh attempt of its own will queue again.
-      if (this.draining) this.reject(next.socket, 503, 'Service Unavailable', 'draining');
-      else if (now - next.queuedAt > this.options.headersTimeoutMs) this.reject(next.socket, 503, 'Service Unavailable', 'handshakes');
+      // A client that waited this long has likely given up; a fresh attempt of its own will queue again. (A
+      // drain empties the queue itself, and nothing queues while draining.)
+      if (now - next.queuedAt > this.options.headersTimeoutMs) this.reject(next.socket, 503, 'Service Unavailable', 'handshakes');
       else this.startHandshake(next.request, next.socket, next.head, next.url);
     }
     this.options.metrics.handshakesQueued.set(this.waiting.length);

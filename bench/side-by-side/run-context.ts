@@ -35,5 +35,35 @@ export function cpuFigures(serverCpuShare: number, load: LoadStats): CpuFigures 
   return { serverCpuShare, loadCpuShare: load.cpuShare, loadSaturated: load.saturated };
 }
 
+/** What a stretch that waited for a known number of deliveries yields, whether events or broadcasts. */
+export interface DeliveryFigures extends CpuFigures {
+  received: number;
+  /** Deliveries not received by the end of the wait. */
+  lost: number;
+  /** True when some connection got more or fewer than `perClient`. */
+  uneven: boolean;
+  seconds: number;
+  deliveriesPerSecond: number;
+}
+
+/** Timed from `startedAt` (epoch ms) to the last delivery received. */
+export function deliveryFigures(
+  stats: LoadStats,
+  startedAt: number,
+  expected: number,
+  perClient: number,
+  serverCpuShare: number,
+): DeliveryFigures {
+  const seconds = (stats.lastEventAt - startedAt) / 1000;
+  return {
+    received: stats.received,
+    lost: Math.max(0, expected - stats.received),
+    uneven: stats.minPerClient !== perClient || stats.maxPerClient !== perClient,
+    seconds: +seconds.toFixed(3),
+    deliveriesPerSecond: Math.round(stats.received / seconds),
+    ...cpuFigures(serverCpuShare, stats),
+  };
+}
+
 export const round = (value: number, digits = 1): number => +value.toFixed(digits);
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,15 +1,9 @@
 import { inFlight } from '../publisher.js';
-import { cpuFigures, startStretch, type CpuFigures, type RunContext } from '../run-context.js';
+import { deliveryFigures, startStretch, type DeliveryFigures, type RunContext } from '../run-context.js';
 
-export interface FanoutResult extends CpuFigures {
+/** `lost` is 0 when every user got every round; `uneven` when some connection got more or fewer than one per round. */
+export interface FanoutResult extends DeliveryFigures {
   events: number;
-  received: number;
-  /** Events not received by the end of the wait (0 when every user got every round). */
-  lost: number;
-  /** True when some connection got more or fewer than one event per round. */
-  uneven: boolean;
-  seconds: number;
-  deliveriesPerSecond: number;
 }
 
 /**
@@ -30,14 +24,5 @@ export async function fanout(context: RunContext): Promise<FanoutResult> {
     options.publishConcurrency,
   );
   const stats = await load.until((now) => now.received >= events, options.waitTimeoutMs);
-  const seconds = (stats.lastEventAt - started) / 1000;
-  return {
-    events,
-    received: stats.received,
-    lost: Math.max(0, events - stats.received),
-    uneven: stats.minPerClient !== options.fanoutRounds || stats.maxPerClient !== options.fanoutRounds,
-    seconds: +seconds.toFixed(3),
-    deliveriesPerSecond: Math.round(stats.received / seconds),
-    ...cpuFigures(serverCpu(), stats),
-  };
+  return { events, ...deliveryFigures(stats, started, events, options.fanoutRounds, serverCpu()) };
 }

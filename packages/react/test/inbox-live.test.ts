@@ -1,39 +1,22 @@
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildInbox } from '../../../scripts/build-inbox.js';
-import { launchChromium } from '../../../scripts/chromium.js';
-import { startGateway, uniqueUser, type TestGateway } from '../../server/test/helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { uniqueUser } from '../../server/test/helpers/gateway.js';
 import { InboxPage } from './helpers/inbox-page.js';
+import { inboxSuite } from './helpers/inbox-suite.js';
 
 const WAIT = { timeout: 15_000 };
 
 describe('the inbox page, live', () => {
-  let gateway: TestGateway;
-  let browser: Browser;
-  let context: BrowserContext;
-
-  beforeAll(async () => {
-    await buildInbox();
-    [gateway, browser] = await Promise.all([startGateway('sqlite'), launchChromium()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await gateway?.close();
-  });
-  beforeEach(async () => {
-    context = await browser.newContext();
-  });
-  afterEach(() => context.close());
+  const suite = inboxSuite();
 
   async function notify(userId: string, title: string): Promise<string> {
-    const response = await gateway.publish({ user_id: userId, type: 'new_notification', payload: { title } });
+    const response = await suite.gateway.publish({ user_id: userId, type: 'new_notification', payload: { title } });
     expect(response.status).toBe(200);
     return response.body.events[0].notification_id;
   }
 
   it('shows a notification published over HTTP as it arrives, newest first, and counts it on the bell', async () => {
     const user = uniqueUser('live');
-    const tab = await InboxPage.open(context, gateway.baseUrl, await gateway.token(user));
+    const tab = await InboxPage.open(suite.context, suite.gateway.baseUrl, await suite.gateway.token(user));
     await expect.poll(() => tab.state(), WAIT).toBe('open');
     await expect.poll(() => tab.page.getByTestId('empty').textContent(), WAIT).toBe('No notifications yet.');
     expect(await tab.unread()).toBe(0);
@@ -56,9 +39,9 @@ describe('the inbox page, live', () => {
 
   it('keeps two tabs of one user in step: read in one tab is read in the other, and so is mark all read', async () => {
     const user = uniqueUser('tabs');
-    const token = await gateway.token(user);
+    const token = await suite.gateway.token(user);
     const ids = [await notify(user, 'One'), await notify(user, 'Two'), await notify(user, 'Three')];
-    const [tab1, tab2] = [await InboxPage.open(context, gateway.baseUrl, token), await InboxPage.open(context, gateway.baseUrl, token)];
+    const [tab1, tab2] = [await InboxPage.open(suite.context, suite.gateway.baseUrl, token), await InboxPage.open(suite.context, suite.gateway.baseUrl, token)];
     for (const tab of [tab1, tab2]) {
       await expect.poll(() => tab.state(), WAIT).toBe('open');
       await expect.poll(() => tab.titles(), WAIT).toEqual(['Three', 'Two', 'One']);
@@ -79,15 +62,15 @@ describe('the inbox page, live', () => {
       expect(await tab.page.getByTestId('unread-badge').isHidden()).toBe(true);
     }
     // The server agrees: nothing left unread.
-    expect((await gateway.asUser(user, '/notifications/unread-count')).body.count).toBe(0);
+    expect((await suite.gateway.asUser(user, '/notifications/unread-count')).body.count).toBe(0);
     expect([...tab1.errors, ...tab2.errors]).toEqual([]);
   });
 
   it('loads older notifications with "Load more" until there are none', async () => {
     const user = uniqueUser('more');
     const published = Array.from({ length: 25 }, (_, index) => ({ user_id: user, type: 'new_notification', payload: { title: `n${index}` } }));
-    expect((await gateway.publish(published)).status).toBe(200);
-    const tab = await InboxPage.open(context, gateway.baseUrl, await gateway.token(user));
+    expect((await suite.gateway.publish(published)).status).toBe(200);
+    const tab = await InboxPage.open(suite.context, suite.gateway.baseUrl, await suite.gateway.token(user));
     await expect.poll(async () => (await tab.titles()).length, WAIT).toBe(20);
     expect(await tab.unread()).toBe(25);
 

@@ -229,6 +229,22 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
     expect(await store.headSeq('alice')).toBe(50);
   });
 
+  it('keeps one gapless stream when appends race with mark-read transactions of the same user', async () => {
+    const first = await store.append(range(1, 10).map(() => notification('alice')));
+    const ids = first.map((event) => (event.payload as unknown as Notification).id);
+    // Appends and mark-reads take seqs by different paths (on SQLite: prepared statements and Kysely): one counter.
+    const racing = await Promise.all(
+      range(0, 9).flatMap((i) => [store.append([notification('alice')]), store.markRead('alice', [ids[i]!]), store.markAllRead('alice')]),
+    );
+    const events = [...first, ...racing.flat().filter((event): event is StoredEvent => event !== null && typeof event === 'object')];
+    const head = await store.headSeq('alice');
+    expect(events.map((event) => event.seq).sort((a, b) => a - b)).toEqual(range(1, head));
+    expect(seqs(await store.eventsAfter('alice', 0, 100))).toEqual(range(1, head));
+    expect((await store.unreadCount('alice')).count).toBe(
+      (await store.listNotifications('alice', { status: 'unread', limit: 100 })).items.length,
+    );
+  });
+
   it('stores each key once under concurrent repeats, without a gap', async () => {
     const results = await Promise.all(range(0, 59).map((i) => store.append([notification('alice', `k${i % 10}`)])));
     const stored = results.flat();

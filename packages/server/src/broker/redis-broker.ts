@@ -67,7 +67,7 @@ export class RedisBroker implements Broker {
 
   publish(event: StoredEvent): void {
     this.handlers?.event(event);
-    this.send(this.channelOf(event.userId), { node: this.options.nodeId, event }, event);
+    this.send(this.channelOf(event.userId), { node: this.options.nodeId, event: wireEvent(event) }, event);
   }
 
   broadcast(message: BroadcastMessage): void {
@@ -131,7 +131,7 @@ export class RedisBroker implements Broker {
   private publishUnsent(): void {
     const events = [...this.unsent.values()];
     this.unsent.clear();
-    for (const event of events) this.send(this.channelOf(event.userId), { node: this.options.nodeId, event }, event);
+    for (const event of events) this.send(this.channelOf(event.userId), { node: this.options.nodeId, event: wireEvent(event) }, event);
   }
 
   private readonly onMessage = (message: string): void => {
@@ -183,4 +183,9 @@ function withDeadline(work: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** The event as it crosses Redis: its payload once, without the JSON text a local store may have kept beside it. */
+function wireEvent({ userId, seq, type, payload, createdAt }: StoredEvent): StoredEvent {
+  return { userId, seq, type, payload, createdAt };
 }

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { sql, type Insertable, type Transaction } from 'kysely';
-import type { Notification } from '@herald/protocol';
 import { chunks } from './chunks.js';
+import { batchTimestamp, eventRows } from './event-rows.js';
 import type { Database, EventsTable, NotificationsTable } from './schema.js';
 import type { AppendInput, StoredEvent } from './store.js';
 
@@ -60,7 +59,7 @@ function planBatch(
   seenKeys: Map<string, Set<string>>,
 ): BatchPlan {
   const plan: BatchPlan = { events: [], eventRows: [], notificationRows: [], lastSeqs: new Map(lastSeqs) };
-  const createdAt = now();
+  const createdAt = batchTimestamp();
   for (const input of inputs) {
     if (input.key !== null) {
       const keys = seenKeys.get(input.userId) ?? new Set<string>();
@@ -144,31 +143,23 @@ function rowsOf(
   seq: number,
   createdAt: string,
 ): { event: StoredEvent; eventRow: Insertable<EventsTable>; notificationRow: Insertable<NotificationsTable> | null } {
+  const { event, notification } = eventRows(input, seq, createdAt);
   const { userId, type, key } = input;
-  if (type !== 'new_notification') {
-    const event: StoredEvent = { userId, seq, type, payload: input.payload, createdAt };
-    const eventRow = { user_id: userId, seq, type, key, payload: JSON.stringify(input.payload), created_at: createdAt };
-    return { event, eventRow, notificationRow: null };
-  }
-  const notification: Notification = {
-    id: randomUUID(),
+  const eventRow = { user_id: userId, seq, type, key, payload: event.payloadJson, created_at: createdAt };
+  if (notification === null) return { event, eventRow, notificationRow: null };
+  const notificationRow = {
+    id: notification.id,
+    user_id: userId,
+    seq,
     key,
-    status: 'unread',
+    status: 'unread' as const,
     created_at: createdAt,
     read_at: null,
-    payload: input.payload,
+    payload: notification.payloadJson,
   };
-  return {
-    event: { userId, seq, type, payload: { ...notification }, createdAt },
-    eventRow: { user_id: userId, seq, type, key, payload: JSON.stringify(notification), created_at: createdAt },
-    notificationRow: { ...notification, user_id: userId, seq, payload: JSON.stringify(notification.payload) },
-  };
+  return { event, eventRow, notificationRow };
 }
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function now(): string {
-  return new Date().toISOString();
 }

@@ -4,6 +4,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { GroupCommit } from './group-commit.js';
+import { SqliteAppender } from './sqlite-appender.js';
 import { SqlStore } from './sql-store.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Store } from './store.js';
@@ -23,16 +25,21 @@ const PG_CONNECT_TIMEOUT_MS = 5_000;
 const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 /** Distinct SQL texts kept prepared; Herald's queries have a few dozen shapes, batch appends one per size. */
 const SQLITE_CACHED_STATEMENTS = 1_000;
+/**
+ * Items per group commit on SQLite. Past a few hundred items the commit's fixed cost is amortised already, and a
+ * larger group only holds the event loop longer (every tab's delivery waits for the synchronous transaction).
+ */
+const SQLITE_GROUP_ITEMS = 1_000;
 
 /**
  * A Store for a database URL: `postgres://` or `postgresql://` is PostgreSQL; anything else is a SQLite file
  * path (a `sqlite:` or `file:` prefix is allowed). Call migrate() before use.
  */
 export function createStore(databaseUrl: string, options: CreateStoreOptions = {}): Store {
-  const dialect = /^postgres(ql)?:\/\//i.test(databaseUrl)
-    ? postgresDialect(databaseUrl, options)
-    : sqliteDialect(sqlitePath(databaseUrl));
-  return new SqlStore(new Kysely<Database>({ dialect }));
+  if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
+    return new SqlStore(new Kysely<Database>({ dialect: postgresDialect(databaseUrl, options) }));
+  }
+  return sqliteStore(sqlitePath(databaseUrl));
 }
 
 function postgresDialect(connectionString: string, options: CreateStoreOptions): Dialect {
@@ -42,14 +49,26 @@ function postgresDialect(connectionString: string, options: CreateStoreOptions):
   return new PostgresDialect({ pool });
 }
 
-function sqliteDialect(path: string): Dialect {
+/**
+ * SQLite: Kysely for every query but append, which runs its prepared statements directly (SqliteAppender) in
+ * group commits. It takes Kysely's connection first, so it never runs inside another query's open transaction.
+ */
+function sqliteStore(path: string): Store {
   if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
   // WAL lets readers (another process, a backup) run beside the writer; foreign keys are off by default.
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  return new SqliteDialect({ database: withStatementCache(db, SQLITE_CACHED_STATEMENTS) });
+  const kysely = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(db, SQLITE_CACHED_STATEMENTS) }),
+  });
+  const appender = new SqliteAppender(db);
+  const group = new GroupCommit(
+    (inputs) => kysely.connection().execute(async () => appender.append(inputs)),
+    SQLITE_GROUP_ITEMS,
+  );
+  return new SqlStore(kysely, { append: (inputs) => group.append(inputs) });
 }
 
 /** `sqlite:///var/lib/herald.db` and `file:data/herald.db` name the same files as the bare paths. */

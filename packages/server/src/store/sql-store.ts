@@ -23,10 +23,13 @@ type EventRow = Pick<Selectable<EventsTable>, 'user_id' | 'seq' | 'type' | 'payl
  */
 export class SqlStore implements Store {
   readonly #db: Kysely<Database>;
+  readonly #append: ((inputs: readonly AppendInput[]) => Promise<StoredEvent[]>) | undefined;
   #closed = false;
 
-  constructor(db: Kysely<Database>) {
+  /** `append`, when given, replaces the query-built append on the same database and keeps its guarantees. */
+  constructor(db: Kysely<Database>, options: { append?: (inputs: readonly AppendInput[]) => Promise<StoredEvent[]> } = {}) {
     this.#db = db;
+    this.#append = options.append;
   }
 
   async migrate(): Promise<void> {
@@ -36,6 +39,7 @@ export class SqlStore implements Store {
 
   async append(inputs: readonly AppendInput[]): Promise<StoredEvent[]> {
     if (inputs.length === 0) return [];
+    if (this.#append) return this.#append(inputs);
     // Set-based: a constant number of statements per batch (see appendBatch), not three per item.
     return this.#db.transaction().execute((trx) => appendBatch(trx, inputs));
   }
@@ -161,11 +165,12 @@ async function appendUserEvent(
 ): Promise<StoredEvent> {
   const seq = await nextSeq(trx, userId);
   const createdAt = now();
+  const payloadJson = JSON.stringify(payload);
   await trx
     .insertInto('events')
-    .values({ user_id: userId, seq, type, key: null, payload: JSON.stringify(payload), created_at: createdAt })
+    .values({ user_id: userId, seq, type, key: null, payload: payloadJson, created_at: createdAt })
     .execute();
-  return { userId, seq, type, payload, createdAt };
+  return { userId, seq, type, payload, payloadJson, createdAt };
 }
 
 /** Takes the user's next seq; on PostgreSQL the row stays locked until the transaction ends. */
@@ -197,6 +202,8 @@ function toStoredEvent(row: EventRow): StoredEvent {
     seq: row.seq,
     type: row.type,
     payload: parsePayload(row.payload),
+    // The stored text is what the frame carries: a replay does not serialise the payload again.
+    payloadJson: row.payload,
     createdAt: row.created_at,
   };
 }

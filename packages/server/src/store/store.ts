@@ -16,6 +16,8 @@ export interface StoredEvent {
   type: StreamEventType;
   /** For new_notification the whole Notification; for the others the frame's payload. */
   payload: Record<string, unknown>;
+  /** The payload as JSON text, when the store has it at hand: the frame is then built around it, not serialised again. */
+  payloadJson?: string;
   createdAt: string;
 }
 

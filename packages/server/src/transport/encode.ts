@@ -2,9 +2,13 @@ import type { ConnectedFrame, ErrorCode } from '@herald/protocol';
 import type { BroadcastMessage } from '../broker/broker.js';
 import type { StoredEvent } from '../store/store.js';
 
-/** Frames are serialised once per event and the same Buffer goes to every socket. */
+/**
+ * Frames are serialised once per event and the same Buffer goes to every socket. The payload's JSON text is
+ * reused when the store made it (type is one of the stream's fixed names, seq an integer: neither needs escaping).
+ */
 export function encodeEvent(event: StoredEvent): Buffer {
-  return Buffer.from(JSON.stringify({ type: event.type, seq: event.seq, payload: event.payload }));
+  const payload = event.payloadJson ?? JSON.stringify(event.payload);
+  return Buffer.from(`{"type":"${event.type}","seq":${event.seq},"payload":${payload}}`);
 }
 
 export function encodeBroadcast(message: BroadcastMessage): Buffer {

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import envSchema from 'env-schema';
 import Type, { type Static } from 'typebox';
 import { describeSchemaError } from './schema-errors.js';
+import type { SqliteSynchronous } from './store/open-sqlite.js';
 
 const ConfigSchema = Type.Object({
   NODE_ENV: Type.String({ default: 'development' }),
@@ -10,6 +11,7 @@ const ConfigSchema = Type.Object({
   HERALD_PORT: Type.Integer({ default: 8000, minimum: 0, maximum: 65535 }),
   HERALD_DATA_DIR: Type.String({ default: './data', minLength: 1 }),
   HERALD_DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  HERALD_SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
   HERALD_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   HERALD_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   HERALD_JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
@@ -53,6 +55,8 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl: string;
+  /** full (the default): a commit is on disk before publish answers; normal: no fsync per commit (see openSqlite). */
+  sqliteSynchronous: SqliteSynchronous;
   jwtSecret?: string;
   jwksUrl?: string;
   jwtIssuer?: string;
@@ -116,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: raw.HERALD_PORT,
     dataDir: raw.HERALD_DATA_DIR,
     databaseUrl: raw.HERALD_DATABASE_URL ?? `${raw.HERALD_DATA_DIR}/herald.db`,
+    sqliteSynchronous: raw.HERALD_SQLITE_SYNCHRONOUS,
     jwtSecret: raw.HERALD_JWT_SECRET,
     jwksUrl: raw.HERALD_JWKS_URL,
     jwtIssuer: raw.HERALD_JWT_ISSUER,

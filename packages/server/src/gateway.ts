@@ -64,6 +64,7 @@ export class Herald {
     const store =
       options.store ??
       createStore(config.databaseUrl, {
+        sqliteSynchronous: config.sqliteSynchronous,
         onPoolError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
       });
     await store.migrate();

@@ -74,6 +74,11 @@ describe('loadConfig', () => {
     });
   });
 
+  it('syncs SQLite on every commit unless HERALD_SQLITE_SYNCHRONOUS says normal', () => {
+    expect(loadConfig({}).sqliteSynchronous).toBe('full');
+    expect(loadConfig({ HERALD_SQLITE_SYNCHRONOUS: 'normal' }).sqliteSynchronous).toBe('normal');
+  });
+
   it('puts the default database in HERALD_DATA_DIR and treats an empty variable as unset', () => {
     expect(loadConfig({ HERALD_DATA_DIR: '/var/lib/herald' }).databaseUrl).toBe('/var/lib/herald/herald.db');
     expect(loadConfig({ HERALD_PORT: '', HERALD_HOST: '' })).toMatchObject({ port: 8000, host: '127.0.0.1' });
@@ -103,6 +108,8 @@ describe('loadConfig', () => {
     { env: { HERALD_ALLOWED_ORIGINS: 'https://ok.example.com,not an origin' }, names: 'HERALD_ALLOWED_ORIGINS', says: /not an origin/ },
     { env: { HERALD_ALLOWED_ORIGINS: 'https://app.example.com/path' }, names: 'HERALD_ALLOWED_ORIGINS' },
     { env: { HERALD_LOG_LEVEL: 'loud' }, names: 'HERALD_LOG_LEVEL' },
+    { env: { HERALD_SQLITE_SYNCHRONOUS: 'off' }, names: 'HERALD_SQLITE_SYNCHRONOUS' },
+    { env: { HERALD_SQLITE_SYNCHRONOUS: 'FULL' }, names: 'HERALD_SQLITE_SYNCHRONOUS' },
     { env: { HERALD_MAX_MESSAGE_BYTES: '10' }, names: 'HERALD_MAX_MESSAGE_BYTES' },
     { env: { HERALD_MAX_CONNECTIONS_PER_USER: '0' }, names: 'HERALD_MAX_CONNECTIONS_PER_USER' },
     { env: { HERALD_MAX_CONNECTIONS_PER_ADDRESS: 'many' }, names: 'HERALD_MAX_CONNECTIONS_PER_ADDRESS' },

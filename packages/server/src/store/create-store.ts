@@ -1,10 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { GroupCommit } from './group-commit.js';
+import { openSqlite, type SqliteSynchronous } from './open-sqlite.js';
 import { SqliteAppender } from './sqlite-appender.js';
 import { SqlStore } from './sql-store.js';
 import { withStatementCache } from './statement-cache.js';
@@ -17,12 +15,12 @@ export interface CreateStoreOptions {
    * an unreachable database.
    */
   onPoolError?: (error: Error) => void;
+  /** SQLite only: `full` (the default) syncs the WAL on every commit; `normal` leaves it to checkpoints. */
+  sqliteSynchronous?: SqliteSynchronous;
 }
 
 /** How long a query waits for a PostgreSQL connection before it fails, so that ping() cannot hang. */
 const PG_CONNECT_TIMEOUT_MS = 5_000;
-/** How long a SQLite write waits for another process's lock before it fails with SQLITE_BUSY. */
-const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 /** Distinct SQL texts kept prepared; Herald's queries have a few dozen shapes, batch appends one per size. */
 const SQLITE_CACHED_STATEMENTS = 1_000;
 /**
@@ -39,7 +37,7 @@ export function createStore(databaseUrl: string, options: CreateStoreOptions = {
   if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
     return new SqlStore(new Kysely<Database>({ dialect: postgresDialect(databaseUrl, options) }));
   }
-  return sqliteStore(sqlitePath(databaseUrl));
+  return sqliteStore(sqlitePath(databaseUrl), options.sqliteSynchronous ?? 'full');
 }
 
 function postgresDialect(connectionString: string, options: CreateStoreOptions): Dialect {
@@ -53,13 +51,8 @@ function postgresDialect(connectionString: string, options: CreateStoreOptions):
  * SQLite: Kysely for every query but append, which runs its prepared statements directly (SqliteAppender) in
  * group commits. It takes Kysely's connection first, so it never runs inside another query's open transaction.
  */
-function sqliteStore(path: string): Store {
-  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
-  const db = new BetterSqlite3(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
-  // WAL lets readers (another process, a backup) run beside the writer; foreign keys are off by default.
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+function sqliteStore(path: string, synchronous: SqliteSynchronous): Store {
+  const db = openSqlite(path, synchronous);
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(db, SQLITE_CACHED_STATEMENTS) }),
   });

@@ -11,7 +11,7 @@ import { badRequest } from './errors.js';
 import { ClusterMembership } from './cluster/cluster-membership.js';
 import { MemoryPresence } from './cluster/memory-presence.js';
 import type { Presence } from './cluster/presence.js';
-import { startCluster, type Cluster } from './cluster/start-cluster.js';
+import type { Cluster } from './cluster/start-cluster.js';
 import { buildHttpApp } from './http/app.js';
 import { Hub } from './hub/hub.js';
 import type { IngestSource } from './ingest/source.js';
@@ -77,7 +77,11 @@ export class Herald {
     });
     let cluster: Cluster | undefined;
     try {
-      cluster = config.cluster ? await startCluster(config.cluster, { metrics, logger }) : undefined;
+      if (config.cluster) {
+        // Loaded only in cluster mode: the Redis client is a few hundred ms of start-up that a restart waits for.
+        const { startCluster } = await import('./cluster/start-cluster.js');
+        cluster = await startCluster(config.cluster, { metrics, logger });
+      }
     } catch (error) {
       await store.close();
       throw error;

@@ -41,6 +41,45 @@ interface WaitingUpgrade {
   queuedAt: number;
 }
 
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
+/** Where a socket's listeners find its Connection: one more field on the WebSocket costs less than a WeakMap entry. */
+const CONNECTION = Symbol('connection');
+type ConnectedSocket = WebSocket & { [CONNECTION]: Connection };
+
+function connectionOf(ws: WebSocket): Connection {
+  return (ws as ConnectedSocket)[CONNECTION];
+}
+
+interface SocketEvents {
+  message(connection: Connection, data: RawData, isBinary: boolean): void;
+  error(connection: Connection, error: Error): void;
+  close(connection: Connection): void;
+}
+
+/**
+ * One set of listeners for every socket of a server, instead of closures per socket that each capture the
+ * connection: ws calls a listener with the socket as `this`, and the socket carries its Connection.
+ */
+function sharedListeners(events: SocketEvents) {
+  return {
+    message(this: WebSocket, data: RawData, isBinary: boolean): void {
+      events.message(connectionOf(this), data, isBinary);
+    },
+    pong(this: WebSocket): void {
+      connectionOf(this).lastSeenAt = Date.now();
+    },
+    error(this: WebSocket, error: Error): void {
+      events.error(connectionOf(this), error);
+    },
+    close(this: WebSocket): void {
+      events.close(connectionOf(this));
+    },
+  };
+}
+
 type Handshake = { ok: true; token: VerifiedToken; since: number | undefined } | { ok: false; error: HeraldError | string };
 
 /**
@@ -55,6 +94,11 @@ export class SocketServer {
   private readonly waiting: WaitingUpgrade[] = [];
   private nextId = 1;
   private draining = false;
+  private readonly listeners = sharedListeners({
+    message: (connection, data, isBinary) => this.onMessage(connection, data, isBinary),
+    error: (connection, error) => this.options.logger.debug({ err: error, connection: connection.id }, 'websocket error'),
+    close: (connection) => this.onClose(connection),
+  });
 
   constructor(private readonly options: SocketServerOptions) {
     this.wss = new WebSocketServer({
@@ -81,7 +125,7 @@ export class SocketServer {
 
   /** The `upgrade` listener for an http.Server. */
   readonly handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySocket);
     const url = new URL(request.url ?? '/', 'http://herald.invalid');
     if (url.pathname !== WS_PATH) return this.reject(socket, 404, 'Not Found', 'not_found');
     if (this.draining) return this.reject(socket, 503, 'Service Unavailable', 'draining');
@@ -105,7 +149,12 @@ export class SocketServer {
       // The drain may have begun while the token was being verified: this one is refused like any other upgrade
       // during a drain, instead of joining the hub after the 1012s went out and being cut off without one.
       if (this.draining) return this.reject(socket, 503, 'Service Unavailable', 'draining');
-      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, handshake));
+      this.wss.handleUpgrade(request, socket, head, (ws) => {
+        // The socket is the WebSocket's now, and ws destroys it on an error itself: a second listener kept for
+        // the connection's whole life would only cost memory.
+        socket.off('error', destroySocket);
+        this.accept(ws, request, handshake);
+      });
     });
   }
 
@@ -197,15 +246,18 @@ export class SocketServer {
     }
     connection.deadlineAt = expiryMs(handshake.token);
     this.wheel.add(connection);
-    ws.on('message', (data, isBinary) => this.onMessage(connection, data, isBinary));
-    ws.on('pong', () => (connection.lastSeenAt = Date.now()));
-    ws.on('error', (error) => logger.debug({ err: error, connection: connection.id }, 'websocket error'));
-    ws.on('close', () => {
-      connection.closed = true;
-      this.wheel.remove(connection);
-      hub.remove(connection);
-    });
+    (ws as ConnectedSocket)[CONNECTION] = connection;
+    ws.on('message', this.listeners.message);
+    ws.on('pong', this.listeners.pong);
+    ws.on('error', this.listeners.error);
+    ws.on('close', this.listeners.close);
     void this.options.sync.open(connection, handshake.since);
+  }
+
+  private onClose(connection: Connection): void {
+    connection.closed = true;
+    this.wheel.remove(connection);
+    this.options.hub.remove(connection);
   }
 
   private onMessage(connection: Connection, data: RawData, isBinary: boolean): void {

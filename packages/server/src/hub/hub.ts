@@ -22,7 +22,8 @@ export interface HubObserver {
  * in a cluster, ClusterMembership checks the user's tabs on every node once the connection is admitted here.
  */
 export class Hub {
-  private readonly byUser = new Map<string, Set<Connection>>();
+  /** A user's only tab is kept as is: most users have one, and a Set for one entry costs more than the entry. */
+  private readonly byUser = new Map<string, Connection | Set<Connection>>();
   private readonly perAddress = new Map<string, number>();
   private count = 0;
 
@@ -34,15 +35,16 @@ export class Hub {
   /** Registers the connection unless it would pass a per-user or per-address limit. */
   admit(connection: Connection): AdmitResult {
     const tabs = this.byUser.get(connection.userId);
-    if ((tabs?.size ?? 0) >= this.limits.maxConnectionsPerUser) {
+    if (tabCount(tabs) >= this.limits.maxConnectionsPerUser) {
       return { ok: false, code: CloseCode.TooManyConnections, reason: 'Too many connections for this user' };
     }
     const fromAddress = this.perAddress.get(connection.address) ?? 0;
     if (fromAddress >= this.limits.maxConnectionsPerAddress) {
       return { ok: false, code: CloseCode.TooManyConnections, reason: 'Too many connections from this address' };
     }
-    if (tabs) tabs.add(connection);
-    else this.byUser.set(connection.userId, new Set([connection]));
+    if (tabs === undefined) this.byUser.set(connection.userId, connection);
+    else if (tabs instanceof Set) tabs.add(connection);
+    else this.byUser.set(connection.userId, new Set([tabs, connection]));
     this.perAddress.set(connection.address, fromAddress + 1);
     this.count++;
     this.observer?.added(connection, tabs === undefined);
@@ -51,17 +53,27 @@ export class Hub {
 
   remove(connection: Connection): void {
     const tabs = this.byUser.get(connection.userId);
-    if (!tabs?.delete(connection)) return;
-    if (tabs.size === 0) this.byUser.delete(connection.userId);
+    let last: boolean;
+    if (tabs === connection) {
+      this.byUser.delete(connection.userId);
+      last = true;
+    } else if (tabs instanceof Set && tabs.delete(connection)) {
+      // Back to a single entry, so that a user who once had two tabs does not keep a Set for the one left.
+      if (tabs.size === 1) this.byUser.set(connection.userId, tabs.values().next().value!);
+      last = false;
+    } else {
+      return;
+    }
     const fromAddress = (this.perAddress.get(connection.address) ?? 1) - 1;
     if (fromAddress === 0) this.perAddress.delete(connection.address);
     else this.perAddress.set(connection.address, fromAddress);
     this.count--;
-    this.observer?.removed(connection, tabs.size === 0);
+    this.observer?.removed(connection, last);
   }
 
-  connectionsOf(userId: string): ReadonlySet<Connection> | undefined {
-    return this.byUser.get(userId);
+  connectionsOf(userId: string): Iterable<Connection> | undefined {
+    const tabs = this.byUser.get(userId);
+    return tabs instanceof Set || tabs === undefined ? tabs : [tabs];
   }
 
   isConnected(userId: string): boolean {
@@ -73,7 +85,10 @@ export class Hub {
   }
 
   *all(): IterableIterator<Connection> {
-    for (const tabs of this.byUser.values()) yield* tabs;
+    for (const tabs of this.byUser.values()) {
+      if (tabs instanceof Set) yield* tabs;
+      else yield tabs;
+    }
   }
 
   get connectionCount(): number {
@@ -83,4 +98,9 @@ export class Hub {
   get userCount(): number {
     return this.byUser.size;
   }
+}
+
+function tabCount(tabs: Connection | Set<Connection> | undefined): number {
+  if (tabs === undefined) return 0;
+  return tabs instanceof Set ? tabs.size : 1;
 }

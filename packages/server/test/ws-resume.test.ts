@@ -318,6 +318,7 @@ describe.each(databaseKinds)('resume and ordering (%s)', (kind) => {
  */
 function holdingStore(inner: Store) {
   let held: { userId: string; gate: Promise<void> } | undefined;
+  let heldAnswer: { userId: string; gate: Promise<void>; read: () => void } | undefined;
   let heldAppend: { userId: string; gate: Promise<void>; committed: () => void } | undefined;
   const watchers = new Map<string, () => void>();
   const store: Store = {
@@ -345,6 +346,12 @@ function holdingStore(inner: Store) {
       }
       const head = await inner.headSeq(userId);
       watchers.get(userId)?.();
+      if (heldAnswer?.userId === userId) {
+        const { gate, read } = heldAnswer;
+        heldAnswer = undefined;
+        read();
+        await gate;
+      }
       return head;
     },
     listNotifications: (userId, query) => inner.listNotifications(userId, query),
@@ -359,6 +366,14 @@ function holdingStore(inner: Store) {
       let release!: () => void;
       held = { userId, gate: new Promise<void>((resolve) => (release = resolve)) };
       return release;
+    },
+    /** Reads the next head of `userId` at once but answers only on `release`: `read` resolves when it was read. */
+    holdNextHeadAnswer(userId: string): { read: Promise<void>; release: () => void } {
+      let release!: () => void;
+      let read!: () => void;
+      const wasRead = new Promise<void>((resolve) => (read = resolve));
+      heldAnswer = { userId, gate: new Promise<void>((resolve) => (release = resolve)), read };
+      return { read: wasRead, release };
     },
     /**
      * Holds the result of the next append for `userId` after it has committed: `committed` resolves then, and
@@ -413,6 +428,25 @@ describe('races forced at the Store seam', () => {
     expect(events.map((event) => event.payload.payload.title)).toEqual(['a', 'b', 'c']);
     await herald.publish({ user_id: user, type: 'new_notification', payload: { title: 'd' } });
     expect(seqs(await client.waitForSeq(4))).toEqual([1, 2, 3, 4]);
+    await client.close();
+  });
+
+  it('delivers an event stored after the head was read and before the connection went live, once', async () => {
+    const user = uniqueUser('after-head');
+    await herald.publish({ user_id: user, type: 'new_notification', payload: { title: 'a' } });
+    const { read, release } = control.holdNextHeadAnswer(user);
+    const client = await TestClient.open(wsUrl, await mintToken(TEST_SECRET, user));
+    await read;
+    // Stored as seq 2 and offered while the connection still waits for its head (1): it must not fall between.
+    await herald.publish({ user_id: user, type: 'new_notification', payload: { title: 'b' } });
+    release();
+    const [connected] = await client.waitForType('connected');
+    expect(connected?.payload).toMatchObject({ user_id: user, seq: 1, since: 1 });
+    const events = await client.waitForSeq(2, 3000).catch(() => client.events);
+    expect(seqs(events)).toEqual([2]);
+    expect(events[0]?.payload.payload.title).toBe('b');
+    await herald.publish({ user_id: user, type: 'new_notification', payload: { title: 'c' } });
+    expect(seqs(await client.waitForSeq(3))).toEqual([2, 3]);
     await client.close();
   });
 

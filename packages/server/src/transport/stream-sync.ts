@@ -75,9 +75,10 @@ export class StreamSync {
    * learns the user's head, and replays from `since` (or from the head when the client gave none).
    */
   async open(connection: Connection, since: number | undefined): Promise<void> {
+    // Taken before the first await: a resume frame handled while this one waits is the client's later word.
+    const generation = connection.resumeGeneration;
+    let head: number;
     try {
-      // Taken before the first await: a resume frame handled while this one waits is the client's later word.
-      const generation = connection.resumeGeneration;
       const admitted = (await this.options.admit?.(connection)) ?? { ok: true };
       if (connection.closed) return;
       if (!admitted.ok) {
@@ -85,7 +86,7 @@ export class StreamSync {
         connection.close(admitted.code, admitted.reason);
         return;
       }
-      const head = await this.options.store.headSeq(connection.userId);
+      head = await this.options.store.headSeq(connection.userId);
       if (connection.closed) return;
       // A client ahead of the store (a reset database) starts over from the head it is told about.
       const start = since === undefined ? head : Math.min(since, head);
@@ -102,6 +103,14 @@ export class StreamSync {
       );
     } catch (error) {
       this.options.onError(connection, error);
+      return;
+    }
+    // A client that starts at the head has nothing to replay unless an event was offered since the head was read
+    // (it is in the hub, so any such offer raised pendingHigh): in a connect storm or a restart most clients skip
+    // the store read. No await between this check and going live.
+    const current = generation === connection.resumeGeneration && connection.lastSeq === head;
+    if (current && connection.pendingHigh <= head) {
+      connection.catchingUp = false;
       return;
     }
     await this.catchUp(connection);

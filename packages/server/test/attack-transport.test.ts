@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { handshakeProtocols } from '@herald/protocol';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, TEST_API_KEY, uniqueUser, type TestGateway } from './helpers/gateway.js';
+import { mintToken } from '../src/auth/mint-token.js';
+import { startGateway, TEST_API_KEY, TEST_SECRET, uniqueUser, type TestGateway } from './helpers/gateway.js';
+import { cleanEnv, HeraldProcess } from './helpers/herald-process.js';
 import { clientFrame, rawConnection } from './helpers/raw-http.js';
 import { TestClient } from './helpers/ws-client.js';
 import { waitUntil } from './helpers/wait-until.js';
@@ -151,5 +156,56 @@ describe('attacks on the transport', () => {
       clearInterval(trickle);
       raw.socket.destroy();
     }
+  });
+});
+
+describe('protocol errors on refused WebSockets', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-refused-'));
+  let child: HeraldProcess;
+  let url: string;
+  beforeAll(async () => {
+    child = new HeraldProcess(['start'], {
+      cwd: dir,
+      env: cleanEnv({
+        HERALD_HOST: '127.0.0.1',
+        HERALD_PORT: '0',
+        HERALD_DATA_DIR: join(dir, 'data'),
+        HERALD_JWT_SECRET: TEST_SECRET,
+        HERALD_API_KEY: TEST_API_KEY,
+        HERALD_MAX_CONNECTIONS_PER_USER: '1',
+      }),
+    });
+    ({ url } = (await child.waitForLog((entry) => entry['msg'] === 'Herald is listening')) as { url: string });
+  });
+  afterAll(async () => {
+    child.kill('SIGTERM');
+    await child.exited;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Upgrades by hand, then sends an unmasked frame (a protocol error) while the server is closing the socket. */
+  async function refusedThenUnmasked(query: string): Promise<string> {
+    const raw = await rawConnection(url);
+    raw.socket.write(
+      `GET /ws/notifications?${query} HTTP/1.1\r\nHost: herald\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: herald.v1\r\n\r\n',
+    );
+    await waitUntil(() => raw.received().includes('\r\n\r\n'));
+    raw.socket.write(Buffer.from([0x81, 0x01, 0x41]));
+    await raw.closed;
+    return raw.received().split('\r\n')[0]!;
+  }
+
+  it('survives a refused client that breaks the protocol: bad token, bad since, a limit', async () => {
+    const user = uniqueUser('refused');
+    const token = await mintToken(TEST_SECRET, user);
+    const first = await TestClient.connect(`${url.replace('http', 'ws')}/ws/notifications`, { protocols: handshakeProtocols(token) });
+    await first.waitForType('connected');
+    for (const query of ['token=bogus', `token=${token}&since=-1`, `token=${token}`]) {
+      expect(await refusedThenUnmasked(query)).toBe('HTTP/1.1 101 Switching Protocols');
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    }
+    await first.close();
+    expect(child.output).not.toContain('WS_ERR_EXPECTED_MASK');
   });
 });

@@ -219,13 +219,13 @@ export class SocketServer {
     const { metrics, logger, hub } = this.options;
     if (!handshake.ok) {
       if (typeof handshake.error === 'string') {
-        ws.close(1008, handshake.error);
+        refuse(ws, 1008, handshake.error);
         return;
       }
       // The close happens before any user state exists; only the reason (never the token) is logged.
       metrics.authFailures.inc();
       logger.debug({ reason: handshake.error.message }, 'websocket refused: unauthorized');
-      ws.close(CloseCode.Unauthorized, 'Unauthorized');
+      refuse(ws, CloseCode.Unauthorized, 'Unauthorized');
       return;
     }
     const address = request.socket.remoteAddress ?? 'unknown';
@@ -241,7 +241,8 @@ export class SocketServer {
     const admitted = hub.admit(connection);
     if (!admitted.ok) {
       metrics.refusedConnections.inc({ reason: 'limit' });
-      connection.close(admitted.code, admitted.reason);
+      connection.closed = true;
+      refuse(ws, admitted.code, admitted.reason);
       return;
     }
     connection.deadlineAt = expiryMs(handshake.token);
@@ -336,6 +337,18 @@ export class SocketServer {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
 }
+
+/**
+ * Closes a WebSocket that never became a connection. Its client may still send anything until the close
+ * completes, and ws reports a protocol error as an 'error' event, which without a listener would end the process.
+ */
+function refuse(ws: WebSocket, code: number, reason: string): void {
+  ws.on('error', ignoreError);
+  ws.close(code, reason);
+}
+
+/** Nothing is left to clean up on a refused socket, and ws destroys it on the error itself. */
+function ignoreError(): void {}
 
 function expiryMs(token: VerifiedToken): number {
   return token.expiresAt === undefined ? Number.POSITIVE_INFINITY : token.expiresAt * 1000;

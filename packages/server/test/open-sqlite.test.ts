@@ -13,7 +13,7 @@ describe('openSqlite', () => {
   it.each([
     ['full', 2],
     ['normal', 1],
-  ] as const)('opens a WAL database with synchronous = %s, foreign keys on, creating its folder', (synchronous, level) => {
+  ] as const)('opens a WAL database with synchronous = %s, foreign keys on, rare checkpoints, creating its folder', (synchronous, level) => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-open-sqlite-'));
     dirs.push(dir);
     const db = openSqlite(join(dir, 'nested', 'herald.db'), synchronous);
@@ -21,6 +21,7 @@ describe('openSqlite', () => {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('synchronous', { simple: true })).toBe(level);
       expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
     } finally {
       db.close();
     }

@@ -6,6 +6,15 @@ import BetterSqlite3 from 'better-sqlite3';
 const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 
 /**
+ * WAL pages (4 KiB) between checkpoints, against SQLite's 1,000. A checkpoint runs inside the commit that crosses
+ * the bound and rewrites every page changed since the last one; an inbox write touches pages all over the
+ * per-user indexes, so checkpointing a tenth as often rewrites far fewer pages in all. Measured at 5,000 users:
+ * fan-out 8,348 → 9,622 deliveries/s, and at 8,800 events/s offered Herald kept up (p99 576 → 92 ms). The
+ * WAL file grows to ~40 MB between checkpoints.
+ */
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
+/**
  * SQLite's `synchronous` in WAL mode. full: the WAL is synced on every commit, so a stored event survives a power
  * loss. normal: synced only at checkpoints, so a commit survives a crash of Herald but maybe not of the machine.
  */
@@ -19,6 +28,7 @@ export function openSqlite(path: string, synchronous: SqliteSynchronous): Better
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma('foreign_keys = ON');
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   return db;
 }

@@ -190,7 +190,7 @@ describe('protocol errors on refused WebSockets', () => {
       `GET /ws/notifications?${query} HTTP/1.1\r\nHost: herald\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: herald.v1\r\n\r\n',
     );
-    await waitUntil(() => raw.received().includes('\r\n\r\n'));
+    await waitUntil(() => raw.received().includes('\r\n\r\n'), 'the upgrade answer');
     raw.socket.write(Buffer.from([0x81, 0x01, 0x41]));
     await raw.closed;
     return raw.received().split('\r\n')[0]!;

@@ -133,7 +133,7 @@ export class Herald {
 
   /** Serves REST and WebSocket on config.host:config.port (0 picks a free port). */
   async listen(): Promise<AddressInfo> {
-    await this.app.listen({ host: this.config.host, port: this.config.port });
+    await this.app.listen({ host: this.config.host, port: this.config.port, backlog: LISTEN_BACKLOG });
     return this.app.server.address() as AddressInfo;
   }
 
@@ -204,6 +204,13 @@ export class Herald {
     await this.store.close();
   }
 }
+
+/**
+ * Connections the kernel holds for Herald before it accepts them (capped by net.core.somaxconn). Node's default,
+ * 511, overflows when thousands of tabs reconnect at once after a restart: the kernel drops their SYNs and each
+ * such client waits a second or more for its own retransmission, while Herald sits idle.
+ */
+const LISTEN_BACKLOG = 4096;
 
 function createVerifier(config: Config): TokenVerifier {
   return createTokenVerifier({

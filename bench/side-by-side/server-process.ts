@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pinned, SERVER_CORE } from './pinning.js';
 
 export interface ServerProcess {
@@ -37,6 +38,13 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
+  // For diagnosis (e.g. NODE_OPTIONS=--trace-gc): everything the server prints, kept in a file of its own.
+  const logDir = process.env['BENCH_SERVER_LOG_DIR'];
+  if (logDir) {
+    const log = createWriteStream(join(logDir, `server-${child.pid}.log`));
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+  }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => running.delete(child));
   const [url, inspectorUrl] = await Promise.all([

@@ -11,6 +11,7 @@ import { decodeClientFrame } from './client-frame.js';
 import { Connection } from './connection.js';
 import { encodeError, encodeTokenExpired, encodeTokenRefreshed, PING_FRAME, PONG_FRAME } from './encode.js';
 import { KeepaliveWheel } from './keepalive-wheel.js';
+import { attachConnection, sharedListeners } from './socket-listeners.js';
 import type { StreamSync } from './stream-sync.js';
 
 export { WS_PATH };
@@ -43,41 +44,6 @@ interface WaitingUpgrade {
 
 function destroySocket(this: Duplex): void {
   this.destroy();
-}
-
-/** Where a socket's listeners find its Connection: one more field on the WebSocket costs less than a WeakMap entry. */
-const CONNECTION = Symbol('connection');
-type ConnectedSocket = WebSocket & { [CONNECTION]: Connection };
-
-function connectionOf(ws: WebSocket): Connection {
-  return (ws as ConnectedSocket)[CONNECTION];
-}
-
-interface SocketEvents {
-  message(connection: Connection, data: RawData, isBinary: boolean): void;
-  error(connection: Connection, error: Error): void;
-  close(connection: Connection): void;
-}
-
-/**
- * One set of listeners for every socket of a server, instead of closures per socket that each capture the
- * connection: ws calls a listener with the socket as `this`, and the socket carries its Connection.
- */
-function sharedListeners(events: SocketEvents) {
-  return {
-    message(this: WebSocket, data: RawData, isBinary: boolean): void {
-      events.message(connectionOf(this), data, isBinary);
-    },
-    pong(this: WebSocket): void {
-      connectionOf(this).lastSeenAt = Date.now();
-    },
-    error(this: WebSocket, error: Error): void {
-      events.error(connectionOf(this), error);
-    },
-    close(this: WebSocket): void {
-      events.close(connectionOf(this));
-    },
-  };
 }
 
 type Handshake = { ok: true; token: VerifiedToken; since: number | undefined } | { ok: false; error: HeraldError | string };
@@ -247,7 +213,7 @@ export class SocketServer {
     }
     connection.deadlineAt = expiryMs(handshake.token);
     this.wheel.add(connection);
-    (ws as ConnectedSocket)[CONNECTION] = connection;
+    attachConnection(ws, connection);
     ws.on('message', this.listeners.message);
     ws.on('pong', this.listeners.pong);
     ws.on('error', this.listeners.error);

@@ -1,0 +1,42 @@
+import type { RawData, WebSocket } from 'ws';
+import type { Connection } from './connection.js';
+
+/** Where a socket's listeners find its Connection: one more field on the WebSocket costs less than a WeakMap entry. */
+const CONNECTION = Symbol('connection');
+type ConnectedSocket = WebSocket & { [CONNECTION]: Connection };
+
+function connectionOf(ws: WebSocket): Connection {
+  return (ws as ConnectedSocket)[CONNECTION];
+}
+
+/** Puts the connection on its socket, where the shared listeners find it. */
+export function attachConnection(ws: WebSocket, connection: Connection): void {
+  (ws as ConnectedSocket)[CONNECTION] = connection;
+}
+
+export interface SocketEvents {
+  message(connection: Connection, data: RawData, isBinary: boolean): void;
+  error(connection: Connection, error: Error): void;
+  close(connection: Connection): void;
+}
+
+/**
+ * One set of listeners for every socket of a server, instead of closures per socket that each capture the
+ * connection: ws calls a listener with the socket as `this`, and the socket carries its Connection.
+ */
+export function sharedListeners(events: SocketEvents) {
+  return {
+    message(this: WebSocket, data: RawData, isBinary: boolean): void {
+      events.message(connectionOf(this), data, isBinary);
+    },
+    pong(this: WebSocket): void {
+      connectionOf(this).lastSeenAt = Date.now();
+    },
+    error(this: WebSocket, error: Error): void {
+      events.error(connectionOf(this), error);
+    },
+    close(this: WebSocket): void {
+      events.close(connectionOf(this));
+    },
+  };
+}

@@ -11,14 +11,13 @@
  * redis-server on a free port.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { mintToken } from '../packages/server/src/auth/mint-token.js';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
 import { withPostgres } from './bench-postgres.js';
 import { BENCH_API_KEY, BENCH_SECRET, startHerald, type BenchServer } from './herald-process.js';
+import { machine, saveResult } from './result-file.js';
 
 const [users = 2000, tabs = 2, rounds = 5, batch = 250] = process.argv.slice(2).map(Number);
 
@@ -181,15 +180,14 @@ async function main(): Promise<void> {
   );
   const result = {
     date: new Date().toISOString(),
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: machine(),
     users,
     tabs,
     rounds,
     batch,
     runs,
   };
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`bench/results/cluster-${result.date.replace(/[:.]/g, '-')}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  saveResult('cluster', result.date, result);
   console.log(JSON.stringify(result, null, 2));
 }
 

@@ -5,11 +5,10 @@
  *
  *   npx tsx bench/fanout.ts [connections=2000] [rounds=5] [batch=500]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import WebSocket from 'ws';
 import { mintToken } from '../packages/server/src/auth/mint-token.js';
 import { BENCH_API_KEY, BENCH_SECRET, percentile, startHerald } from './herald-process.js';
+import { machine, saveResult } from './result-file.js';
 
 const [connections = 2000, rounds = 5, batch = 500] = process.argv.slice(2).map(Number);
 
@@ -80,7 +79,7 @@ async function main(): Promise<void> {
   latencies.sort((a, b) => a - b);
   const result = {
     date: new Date().toISOString(),
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: machine(),
     connections,
     rounds,
     batch,
@@ -91,8 +90,7 @@ async function main(): Promise<void> {
   };
   for (const ws of sockets) ws.terminate();
   await server.stop();
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`bench/results/fanout-${result.date.replace(/[:.]/g, '-')}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  saveResult('fanout', result.date, result);
   console.log(JSON.stringify(result, null, 2));
 }
 

@@ -8,12 +8,11 @@
  *   npx tsx bench/handshake-flood.ts [users=200] [flooders=500] [seconds=10] [rate=100]
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import WebSocket from 'ws';
 import { handshakeProtocols } from '../packages/protocol/src/handshake.js';
 import { mintToken } from '../packages/server/src/auth/mint-token.js';
 import { BENCH_API_KEY, BENCH_SECRET, percentile, startHerald } from './herald-process.js';
+import { machine, saveResult } from './result-file.js';
 
 const [users = 200, flooders = 500, seconds = 10, rate = 100] = process.argv[2] === '--flood' ? [] : process.argv.slice(2).map(Number);
 
@@ -104,15 +103,13 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'handshake-flood',
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: machine(),
     parameters: { users, flooders, seconds, rate },
     quiet: summary(quiet),
     flooded: summary(flooded),
     flood: { handshakes: attempts, per_second: Math.round(attempts / seconds), outcomes: refusals },
   };
-  mkdirSync('bench/results', { recursive: true });
-  const file = `bench/results/handshake-flood-${result.date.replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  const file = saveResult('handshake-flood', result.date, result);
   console.log(JSON.stringify(result, null, 2));
   console.log(`written to ${file}`);
 }

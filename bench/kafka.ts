@@ -7,13 +7,14 @@
  *   npx tsx bench/kafka.ts [users=200] [rate=1000] [seconds=10] [backlog=20000]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin, Producer, ProduceAcks, stringSerializers } from '@platformatic/kafka';
 import WebSocket from 'ws';
 import { mintToken } from '../packages/server/src/auth/mint-token.js';
 import { BENCH_SECRET, percentile, startHerald } from './herald-process.js';
+import { machine, saveResult } from './result-file.js';
 
 const [users = 200, rate = 1000, seconds = 10, backlog = 20_000] = process.argv.slice(2).map(Number);
 const topic = `bench-${Date.now()}`;
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
 
   const result = {
     date: new Date().toISOString(),
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: machine(),
     users,
     fixedRate,
     throughput,
@@ -100,8 +101,7 @@ async function main(): Promise<void> {
   await producer.close();
   await herald.stop();
   broker.stop();
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`bench/results/kafka-${result.date.replace(/[:.]/g, '-')}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  saveResult('kafka', result.date, result);
   console.log(JSON.stringify(result, null, 2));
 }
 

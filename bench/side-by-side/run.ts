@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { machine, type Machine } from '../result-file.js';
 import type { BenchOptions } from './options.js';
 import { canPin, LOAD_CORE, SERVER_CORE, setPinning } from './pinning.js';
 import { compare, markdownTables, type Comparison } from './report.js';
@@ -10,7 +11,7 @@ import { chartTitle, ratioChart } from './svg-chart.js';
 
 export interface SideBySideRun {
   date: string;
-  machine: { cores: number; cpu?: string; memoryGiB: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  machine: Machine & { loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   pinning: string;
   heraldCommit?: string;
   options: BenchOptions;
@@ -52,10 +53,7 @@ export async function runSideBySide(options: BenchOptions, log = console.log): P
   const run: SideBySideRun = {
     date,
     machine: {
-      cores: cpus().length,
-      cpu: cpus()[0]?.model,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
+      ...machine(),
       loadAverageAtStart,
       loadAverageAtEnd: loadavg().map((value) => +value.toFixed(2)),
     },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GroupCommit, type CommitBatch } from '../src/store/group-commit.js';
 import type { AppendInput, StoredEvent } from '../src/store/store.js';
+import { latch } from './helpers/latch.js';
 
 const item = (userId: string, key: string | null = null): AppendInput => ({
   userId,
@@ -52,17 +53,16 @@ describe('GroupCommit', () => {
 
   it('gathers appends that arrive during a commit into the next group', async () => {
     const transactions: number[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const gate = latch();
     const group = new GroupCommit(async (inputs) => {
       transactions.push(inputs.length);
-      if (transactions.length === 1) await gate;
+      if (transactions.length === 1) await gate.reached;
       return inputs.map((input, index) => ({ userId: input.userId, seq: index + 1, type: input.type, payload: {}, createdAt: '' }));
     }, 1000);
     const first = group.append([item('a')]);
     await new Promise((resolve) => setImmediate(resolve));
     const later = [group.append([item('b')]), group.append([item('c')]), group.append([item('d')])];
-    release();
+    gate.open();
     await Promise.all([first, ...later]);
     expect(transactions).toEqual([1, 3]);
   });

@@ -4,6 +4,7 @@ import { mintToken } from '../src/auth/mint-token.js';
 import type { Store } from '../src/store/store.js';
 import { databaseKinds } from './helpers/databases.js';
 import { startGateway, TEST_SECRET, uniqueUser, type TestGateway } from './helpers/gateway.js';
+import { latch, type Latch } from './helpers/latch.js';
 import { TestClient, type Frame } from './helpers/ws-client.js';
 
 /** 1..n */
@@ -317,9 +318,9 @@ describe.each(databaseKinds)('resume and ordering (%s)', (kind) => {
  * the test lets it go, to force one ordering of two reads that race on a pooled database.
  */
 function holdingStore(inner: Store) {
-  let held: { userId: string; gate: Promise<void> } | undefined;
-  let heldAnswer: { userId: string; gate: Promise<void>; read: () => void } | undefined;
-  let heldAppend: { userId: string; gate: Promise<void>; committed: () => void } | undefined;
+  let held: { userId: string; gate: Latch } | undefined;
+  let heldAnswer: { userId: string; gate: Latch; read: Latch } | undefined;
+  let heldAppend: { userId: string; gate: Latch; committed: Latch } | undefined;
   const watchers = new Map<string, () => void>();
   const store: Store = {
     migrate: () => inner.migrate(),
@@ -329,8 +330,8 @@ function holdingStore(inner: Store) {
         // Committed, but the result reaches delivery only when released, as a slow node's would.
         const { gate, committed } = heldAppend;
         heldAppend = undefined;
-        committed();
-        await gate;
+        committed.open();
+        await gate.reached;
       }
       return stored;
     },
@@ -341,7 +342,7 @@ function holdingStore(inner: Store) {
       if (held?.userId === userId) {
         const { gate } = held;
         held = undefined;
-        await gate;
+        await gate.reached;
         return inner.headSeq(userId);
       }
       const head = await inner.headSeq(userId);
@@ -349,8 +350,8 @@ function holdingStore(inner: Store) {
       if (heldAnswer?.userId === userId) {
         const { gate, read } = heldAnswer;
         heldAnswer = undefined;
-        read();
-        await gate;
+        read.open();
+        await gate.reached;
       }
       return head;
     },
@@ -363,28 +364,21 @@ function holdingStore(inner: Store) {
     store,
     /** Holds the next headSeq read of `userId`; call the returned function to let it finish. */
     holdNextHeadRead(userId: string): () => void {
-      let release!: () => void;
-      held = { userId, gate: new Promise<void>((resolve) => (release = resolve)) };
-      return release;
+      held = { userId, gate: latch() };
+      return held.gate.open;
     },
     /** Reads the next head of `userId` at once but answers only on `release`: `read` resolves when it was read. */
     holdNextHeadAnswer(userId: string): { read: Promise<void>; release: () => void } {
-      let release!: () => void;
-      let read!: () => void;
-      const wasRead = new Promise<void>((resolve) => (read = resolve));
-      heldAnswer = { userId, gate: new Promise<void>((resolve) => (release = resolve)), read };
-      return { read: wasRead, release };
+      heldAnswer = { userId, gate: latch(), read: latch() };
+      return { read: heldAnswer.read.reached, release: heldAnswer.gate.open };
     },
     /**
      * Holds the result of the next append for `userId` after it has committed: `committed` resolves then, and
      * the result goes on to delivery when `release` is called.
      */
     holdNextAppend(userId: string): { committed: Promise<void>; release: () => void } {
-      let release!: () => void;
-      let committed!: () => void;
-      const done = new Promise<void>((resolve) => (committed = resolve));
-      heldAppend = { userId, gate: new Promise<void>((resolve) => (release = resolve)), committed };
-      return { committed: done, release };
+      heldAppend = { userId, gate: latch(), committed: latch() };
+      return { committed: heldAppend.committed.reached, release: heldAppend.gate.open };
     },
     /** Resolves once a headSeq read of `userId` that was not held has been answered. */
     headRead(userId: string): Promise<void> {

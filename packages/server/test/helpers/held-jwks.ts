@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { latch } from './latch.js';
 
 export interface HeldJwks {
   /** The JWKS URL, for HERALD_JWKS_URL. */
@@ -21,13 +22,11 @@ export interface HeldJwks {
 export async function heldJwks(): Promise<HeldJwks> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid: 'held', alg: 'RS256' };
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let asked!: () => void;
-  const keysAsked = new Promise<void>((resolve) => (asked = resolve));
+  const released = latch();
+  const asked = latch();
   const server = createServer((_request, response) => {
-    asked();
-    void released.then(() => {
+    asked.open();
+    void released.reached.then(() => {
       response.setHeader('content-type', 'application/json');
       response.end(JSON.stringify({ keys: [jwk] }));
     });
@@ -37,10 +36,10 @@ export async function heldJwks(): Promise<HeldJwks> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`,
     sign: (userId) =>
       new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'held' }).setSubject(userId).setExpirationTime('5m').sign(privateKey),
-    keysAsked,
-    release,
+    keysAsked: asked.reached,
+    release: released.open,
     close: async () => {
-      release();
+      released.open();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -36,6 +36,9 @@ export class SqliteAppender {
   #appendAll(inputs: readonly AppendInput[]): (StoredEvent | null)[] {
     const statements = (this.#statements ??= this.#prepare());
     const heads = new Map<string, number>();
+    // Only users that got an event have a new last_seq to write: a batch of repeats (a Kafka batch consumed
+    // again after a crash) writes nothing.
+    const advanced = new Set<string>();
     const createdAt = batchTimestamp();
     const results: (StoredEvent | null)[] = [];
     for (const input of inputs) {
@@ -50,6 +53,7 @@ export class SqliteAppender {
       }
       const seq = head + 1;
       heads.set(userId, seq);
+      advanced.add(userId);
       const { event, notification } = eventRows(input, seq, createdAt);
       statements.insertEvent.run(userId, seq, input.type, key, event.payloadJson, createdAt);
       if (notification !== null) {
@@ -57,7 +61,7 @@ export class SqliteAppender {
       }
       results.push(event);
     }
-    for (const [userId, head] of heads) statements.advance.run(head, userId);
+    for (const userId of advanced) statements.advance.run(heads.get(userId)!, userId);
     return results;
   }
 

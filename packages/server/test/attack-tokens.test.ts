@@ -6,17 +6,12 @@ import { join } from 'node:path';
 import { handshakeProtocols } from '@herald/protocol';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, TEST_SECRET, uniqueUser, type TestGateway } from './helpers/gateway.js';
+import { startGateway, uniqueUser, type TestGateway } from './helpers/gateway.js';
 import { cleanEnv, HeraldProcess } from './helpers/herald-process.js';
+import { hs256, nowS } from './helpers/hs256.js';
 import { metricValue } from './helpers/metric-value.js';
 import { TestClient } from './helpers/ws-client.js';
 
-const encoder = new TextEncoder();
-const nowS = () => Math.floor(Date.now() / 1000);
-
-function hs256(claims: Record<string, unknown>, secret = TEST_SECRET): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(encoder.encode(secret));
-}
 
 /** 'connected', 'close <code>' or the HTTP refusal ('HTTP 431') of an upgrade with `token` in the given place. */
 async function upgradeOutcome(wsUrl: string, token: string, place: 'query' | 'subprotocol' | 'header'): Promise<string> {

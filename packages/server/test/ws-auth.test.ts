@@ -1,18 +1,11 @@
 import { handshakeProtocols, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@herald/protocol';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, TEST_SECRET, uniqueUser, type TestGateway } from './helpers/gateway.js';
+import { startGateway, uniqueUser, type TestGateway } from './helpers/gateway.js';
+import { hs256, nowS } from './helpers/hs256.js';
 import { metricValue } from './helpers/metric-value.js';
 import { TestClient } from './helpers/ws-client.js';
 
-const encoder = new TextEncoder();
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const nowS = () => Math.floor(Date.now() / 1000);
-
-/** An HS256 token with exactly the claims given (no sub unless `claims` has one). */
-function sign(claims: Record<string, unknown>, secret = TEST_SECRET): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(encoder.encode(secret));
-}
 
 /** Every token form the gateway must refuse with 4001, for `userId` where the form has a user at all. */
 async function badTokenForms(userId: string): Promise<Array<{ name: string; token: string | undefined }>> {
@@ -23,24 +16,24 @@ async function badTokenForms(userId: string): Promise<Array<{ name: string; toke
     { name: 'garbage', token: 'not-a-jwt' },
     { name: 'three garbage parts', token: 'abc.def.ghi' },
     // The gateway allows 5 s of clock skew; a minute is well past it.
-    { name: 'expired', token: await sign({ sub: userId, iat: now - 3600, exp: now - 60 }) },
-    { name: 'not yet valid', token: await sign({ sub: userId, nbf: now + 3600, exp: now + 7200 }) },
-    { name: 'signed with another secret', token: await sign({ sub: userId, exp: now + 3600 }, 'another-secret-that-is-long-enough-for-hs256') },
+    { name: 'expired', token: await hs256({ sub: userId, iat: now - 3600, exp: now - 60 }) },
+    { name: 'not yet valid', token: await hs256({ sub: userId, nbf: now + 3600, exp: now + 7200 }) },
+    { name: 'signed with another secret', token: await hs256({ sub: userId, exp: now + 3600 }, 'another-secret-that-is-long-enough-for-hs256') },
     { name: 'alg none', token: `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub: userId, exp: now + 3600 })}.` },
     {
       // A valid HS256 signature over an alg=none header must not pass either.
       name: 'alg none with a signature',
       token: await (async () => {
-        const real = await sign({ sub: userId, exp: now + 3600 });
+        const real = await hs256({ sub: userId, exp: now + 3600 });
         const [, payload, signature] = real.split('.');
         return `${base64url({ alg: 'none', typ: 'JWT' })}.${payload}.${signature}`;
       })(),
     },
-    { name: 'without sub', token: await sign({ exp: now + 3600 }) },
-    { name: 'with an empty sub', token: await sign({ sub: '', exp: now + 3600 }) },
-    { name: 'with a numeric sub', token: await sign({ sub: 42, exp: now + 3600 }) },
+    { name: 'without sub', token: await hs256({ exp: now + 3600 }) },
+    { name: 'with an empty sub', token: await hs256({ sub: '', exp: now + 3600 }) },
+    { name: 'with a numeric sub', token: await hs256({ sub: 42, exp: now + 3600 }) },
     // Correctly signed, so only its size can be the reason (~12 KB, still under Node's 16 KB header limit).
-    { name: 'far over 8 KB', token: await sign({ sub: userId, exp: now + 3600, pad: 'x'.repeat(9000) }) },
+    { name: 'far over 8 KB', token: await hs256({ sub: userId, exp: now + 3600, pad: 'x'.repeat(9000) }) },
   ];
 }
 
@@ -101,7 +94,7 @@ describe('WebSocket authentication', () => {
 
   it('refuses a bad token offered as a subprotocol with 4001, whatever good token the URL has', async () => {
     const user = uniqueUser('bad-subprotocol');
-    const wrong = await sign({ sub: user, exp: nowS() + 3600 }, 'another-secret-that-is-long-enough-for-hs256');
+    const wrong = await hs256({ sub: user, exp: nowS() + 3600 }, 'another-secret-that-is-long-enough-for-hs256');
     const url = urlWithToken(gateway.wsUrl, await gateway.token(user));
     for (const protocols of [handshakeProtocols(wrong), handshakeProtocols('not-a-jwt'), [SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX]]) {
       const client = await TestClient.connect(url, { protocols });
@@ -113,7 +106,7 @@ describe('WebSocket authentication', () => {
 
   it('refuses a bad token in the Authorization header, and a header that is not Bearer', async () => {
     const user = uniqueUser('bad-header');
-    const wrong = await sign({ sub: user, exp: nowS() + 3600 }, 'another-secret-that-is-long-enough-for-hs256');
+    const wrong = await hs256({ sub: user, exp: nowS() + 3600 }, 'another-secret-that-is-long-enough-for-hs256');
     for (const authorization of [`Bearer ${wrong}`, `Basic ${Buffer.from(`${user}:pw`).toString('base64')}`, 'Bearer']) {
       const client = await TestClient.connect(gateway.wsUrl, { headers: { authorization } });
       expect(await client.closed).toEqual({ code: 4001, reason: 'Unauthorized' });
@@ -125,7 +118,7 @@ describe('WebSocket authentication', () => {
   it('accepts a token that expired within the clock tolerance (5 s)', async () => {
     const user = uniqueUser('skew');
     const now = nowS();
-    const client = await TestClient.open(gateway.wsUrl, await sign({ sub: user, iat: now - 60, exp: now - 1 }));
+    const client = await TestClient.open(gateway.wsUrl, await hs256({ sub: user, iat: now - 60, exp: now - 1 }));
     const [connected] = await client.waitForType('connected');
     expect(connected?.payload.user_id).toBe(user);
     await client.close();
@@ -150,7 +143,7 @@ describe('WebSocket authentication', () => {
     const user = uniqueUser('mixed');
     const good = await TestClient.open(gateway.wsUrl, await gateway.token(user));
     await good.waitForType('connected');
-    const expired = await sign({ sub: user, exp: nowS() - 60 });
+    const expired = await hs256({ sub: user, exp: nowS() - 60 });
     const refused = await TestClient.open(gateway.wsUrl, expired);
     expect((await refused.closed).code).toBe(4001);
     // The refused socket never joined the user's tabs: an event reaches the good tab only, and it stays the only one.

@@ -1,4 +1,5 @@
-import { Migrator, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { Migrator } from 'kysely/migration';
 import type { Notification, StreamEventType } from '@herald/protocol';
 import { appendBatch } from './append-batch.js';
 import { chunks } from './chunks.js';

@@ -84,7 +84,7 @@ export interface HeraldClientOptions {
   livenessGraceMs?: number;
   /** How long to wait for a requested gap replay before asking again. */
   resumeRetryMs?: number;
-  /** Defaults to the global WebSocket (browsers, Node 22); on Node 20 pass `WebSocket` from the `ws` package. */
+  /** Defaults to the global WebSocket (browsers, Node 22+); other runtimes pass a constructor, e.g. from `ws`. */
   WebSocket?: WebSocketConstructor;
   fetch?: typeof fetch;
   clock?: Clock;

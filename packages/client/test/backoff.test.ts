@@ -1,4 +1,3 @@
-import { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../server/test/helpers/free-port.js';
 import { waitUntil } from '../../server/test/helpers/wait-until.js';
@@ -31,7 +30,6 @@ describe('reconnect timing against a port where nothing listens', () => {
     const client = new HeraldClient({
       url: `http://127.0.0.1:${await freePort()}`,
       token: 'any-token',
-      WebSocket,
       clock,
       random: options.random,
       reconnect: { initialDelayMs: 200, maxDelayMs: 3000, maxAttempts: options.maxAttempts ?? Infinity },

@@ -1,4 +1,3 @@
-import { WebSocket } from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../../server/test/helpers/gateway.js';
 import { waitUntil } from '../../server/test/helpers/wait-until.js';
@@ -17,7 +16,7 @@ describe('Inbox over a real gateway', () => {
   afterAll(() => gateway.close());
 
   function openInbox(userId: string, pageSize = 50): Inbox {
-    const client = new HeraldClient({ url: gateway.baseUrl, token: () => gateway.token(userId), WebSocket });
+    const client = new HeraldClient({ url: gateway.baseUrl, token: () => gateway.token(userId) });
     const inbox = new Inbox(client, { pageSize });
     client.connect();
     cleanups.push(() => {

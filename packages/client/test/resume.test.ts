@@ -1,4 +1,3 @@
-import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../server/test/helpers/wait-until.js';
 import { HeraldClient, type ConnectionState } from '../src/herald-client.js';
@@ -22,7 +21,6 @@ function startClient(server: HeraldServer, userId: string, livenessGraceMs?: num
   const client = new HeraldClient({
     url: server.url,
     token: () => server.token(userId),
-    WebSocket,
     // Short waits keep the test quick; the schedule itself is tested with a fake clock.
     reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
     livenessGraceMs,

@@ -1,5 +1,4 @@
 import { SignJWT } from 'jose';
-import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, TEST_SECRET, type TestGateway } from '../../server/test/helpers/gateway.js';
 import { waitUntil } from '../../server/test/helpers/wait-until.js';
@@ -26,7 +25,7 @@ describe('HeraldClient tokens', () => {
   });
 
   function client(token: TokenSource): HeraldClient {
-    const created = new HeraldClient({ url: gateway.baseUrl, token, WebSocket, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } });
+    const created = new HeraldClient({ url: gateway.baseUrl, token, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } });
     clients.push(created);
     return created;
   }
@@ -122,7 +121,6 @@ describe('HeraldClient on a connection whose token expires', () => {
         handed++;
         return gateway.token(user, '1s');
       },
-      WebSocket,
     });
     clients.push(subject);
     const states: string[] = [];
@@ -139,7 +137,7 @@ describe('HeraldClient on a connection whose token expires', () => {
 
   it('with a plain token, says unauthorized after the 4002 and waits for setToken()', async () => {
     const user = 'token-lifetime-plain';
-    const subject = new HeraldClient({ url: gateway.baseUrl, token: await gateway.token(user, '1s'), WebSocket });
+    const subject = new HeraldClient({ url: gateway.baseUrl, token: await gateway.token(user, '1s') });
     clients.push(subject);
     let unauthorized = 0;
     subject.on('unauthorized', () => unauthorized++);

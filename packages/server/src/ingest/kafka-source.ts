@@ -157,7 +157,9 @@ export class KafkaSource implements IngestSource {
     while (intake.queue.length === 0) {
       if (this.abort.signal.aborted) return [];
       if (intake.failure) throw intake.failure;
-      await new Promise<void>((resolve) => (intake.wake = resolve));
+      const { promise, resolve } = Promise.withResolvers<void>();
+      intake.wake = resolve;
+      await promise;
     }
     const batch = intake.queue.splice(0, batchSize);
     if (stream.isPaused() && intake.queue.length < batchSize) stream.resume();

@@ -5,7 +5,6 @@ export interface Latch {
 }
 
 export function latch(): Latch {
-  let open!: () => void;
-  const reached = new Promise<void>((resolve) => (open = resolve));
-  return { reached, open };
+  const { promise: reached, resolve } = Promise.withResolvers<void>();
+  return { reached, open: () => resolve() };
 }

@@ -33,12 +33,30 @@ describe.each(databaseKinds)('isolation between users (%s)', (kind) => {
 
   it("lists and counts only the caller's own notifications, whatever cursor or filter A crafts", async () => {
     expect(await bobUnread()).toBe(3);
-    for (const query of ['', '?status=unread', '?status=read', '?cursor=1', '?cursor=4', '?cursor=999999', '?limit=100']) {
+    // A's seqs are 1, 2, 3 as B's are; a cursor is "older than this seq" within A's inbox only.
+    const [a1, a2, a3] = aliceIds;
+    const expected: Array<[string, string[], string | null]> = [
+      ['', [a3!, a2!, a1!], null],
+      ['?status=unread', [a3!, a2!, a1!], null],
+      ['?status=read', [], null],
+      ['?status=all&limit=100', [a3!, a2!, a1!], null],
+      ['?cursor=1', [], null],
+      ['?cursor=3', [a2!, a1!], null],
+      ['?cursor=4', [a3!, a2!, a1!], null],
+      ['?cursor=999999', [a3!, a2!, a1!], null],
+      ['?limit=1', [a3!], '3'],
+      ['?limit=1&cursor=3', [a2!], '2'],
+    ];
+    for (const [query, ids, nextCursor] of expected) {
       const page = await gateway.asUser(alice, `/notifications${query}`);
-      expect(page.status).toBe(200);
-      for (const item of page.body.items) expect(aliceIds).toContain(item.id);
+      expect({ query, status: page.status, ids: page.body.items.map((item: { id: string }) => item.id), next: page.body.next_cursor }).toEqual({
+        query,
+        status: 200,
+        ids,
+        next: nextCursor,
+      });
     }
-    expect((await gateway.asUser(alice, '/notifications/unread-count')).body.count).toBe(3);
+    expect((await gateway.asUser(alice, '/notifications/unread-count')).body).toEqual({ count: 3, seq: 3 });
   });
 
   it("cannot mark B's notifications read, alone or mixed with A's own, and B's tabs hear nothing", async () => {
@@ -75,24 +93,74 @@ describe.each(databaseKinds)('isolation between users (%s)', (kind) => {
     await aliceTab.close();
   });
 
-  it('ignores any user id a request names: the token alone says whose inbox it is', async () => {
-    const bobBefore = await bobUnread();
-    expect(bobBefore).toBeGreaterThan(0);
-    const attempts = [
-      `/notifications?user_id=${bob}`,
-      `/notifications?sub=${bob}`,
-      `/notifications/unread-count?user_id=${bob}`,
+  it('refuses with 400 any user id or other parameter a request adds, on every user route, and changes nothing', async () => {
+    const caller = uniqueUser('caller');
+    const victim = uniqueUser('victim');
+    const published = await gateway.publish(
+      [caller, victim, caller, victim, caller].map((user_id, n) => ({ user_id, type: 'new_notification', payload: { n } })),
+    );
+    const idsOf = (user: string) =>
+      published.body.events.filter((event: any) => event.user_id === user).map((event: any) => event.notification_id as string);
+    const [callerIds, victimIds] = [idsOf(caller), idsOf(victim)];
+    const inbox = async (user: string) => ({
+      ids: (await gateway.asUser(user, '/notifications?limit=100')).body.items.map((item: { id: string }) => item.id),
+      unread: (await gateway.asUser(user, '/notifications/unread-count')).body,
+    });
+    expect(await inbox(caller)).toEqual({ ids: [...callerIds].reverse(), unread: { count: 3, seq: 3 } });
+    expect(await inbox(victim)).toEqual({ ids: [...victimIds].reverse(), unread: { count: 2, seq: 2 } });
+
+    const routes = [
+      { path: '/notifications', body: undefined },
+      { path: '/notifications/unread-count', body: undefined },
+      { path: '/notifications/mark-read', body: { notification_ids: victimIds } },
+      { path: '/notifications/mark-all-read', body: {} },
     ];
-    for (const path of attempts) {
-      const response = await gateway.asUser(alice, path);
-      if (response.status === 200 && 'items' in response.body) {
-        for (const item of response.body.items) expect(aliceIds).toContain(item.id);
-      } else {
-        expect([200, 400]).toContain(response.status);
+    // [query, the parameter the message names]
+    const queries: Array<[string, string]> = [
+      [`user_id=${victim}`, 'user_id'],
+      [`userId=${victim}`, 'userId'],
+      [`user=${victim}`, 'user'],
+      [`sub=${victim}`, 'sub'],
+      [`user_id=${victim}&user_id=${caller}`, 'user_id'],
+      [`user_id=${caller}&user_id=${victim}`, 'user_id'],
+      [`user%5Fid=${victim}`, 'user_id'],
+      [`user_id[]=${victim}`, 'user_id[]'],
+      [`USER_ID=${victim}`, 'USER_ID'],
+      ['foo=1', 'foo'],
+    ];
+    for (const route of routes) {
+      for (const [query, name] of queries) {
+        const response = await gateway.asUser(caller, `${route.path}?${query}`, { method: route.body ? 'POST' : 'GET', body: route.body });
+        expect({ route: route.path, query, ...response }).toEqual({
+          route: route.path,
+          query,
+          status: 400,
+          body: { error: 'bad_request', message: `querystring.${name} is not allowed` },
+        });
       }
     }
-    const withUser = await gateway.asUser(alice, '/notifications/mark-read', { body: { notification_ids: bobIds, user_id: bob } });
-    expect(withUser.status).toBe(400);
-    expect(await bobUnread()).toBe(bobBefore);
+    // A known parameter given twice is not a choice between them either.
+    for (const query of ['status=unread&status=all', 'limit=1&limit=100', 'cursor=3&cursor=999']) {
+      const response = await gateway.asUser(caller, `/notifications?${query}`);
+      expect({ query, status: response.status, error: response.body.error }).toEqual({ query, status: 400, error: 'bad_request' });
+    }
+    // A user named in the body of a POST is refused the same way.
+    for (const field of ['user_id', 'userId', 'user', 'sub']) {
+      const markRead = await gateway.asUser(caller, '/notifications/mark-read', { body: { notification_ids: victimIds, [field]: victim } });
+      const markAll = await gateway.asUser(caller, '/notifications/mark-all-read', { body: { [field]: victim } });
+      const refused = { status: 400, body: { error: 'bad_request', message: `body.${field} is not allowed` } };
+      expect({ field, markRead, markAll }).toEqual({ field, markRead: refused, markAll: refused });
+    }
+
+    expect(await inbox(caller)).toEqual({ ids: [...callerIds].reverse(), unread: { count: 3, seq: 3 } });
+    expect(await inbox(victim)).toEqual({ ids: [...victimIds].reverse(), unread: { count: 2, seq: 2 } });
+    // Without the parameter each route works, on the caller's inbox alone.
+    expect(await gateway.asUser(caller, '/notifications/mark-read', { body: { notification_ids: [...victimIds, callerIds[0]] } })).toEqual({
+      status: 200,
+      body: { notification_ids: [callerIds[0]] },
+    });
+    expect(await gateway.asUser(caller, '/notifications/mark-all-read', { body: {} })).toEqual({ status: 200, body: { changed: true } });
+    expect((await inbox(caller)).unread).toEqual({ count: 0, seq: 5 });
+    expect(await inbox(victim)).toEqual({ ids: [...victimIds].reverse(), unread: { count: 2, seq: 2 } });
   });
 });

@@ -53,7 +53,15 @@ export const ListQuery = Type.Object(
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'next_cursor of the previous page' })),
   },
+  // An unknown parameter is refused, not ignored: `?user_id=<other>` must not look as if it were honoured.
+  { additionalProperties: false },
 );
+
+/** The query of a route that takes no parameters: any parameter at all is a 400. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
+/** The body of a POST that takes none: absent, or an empty JSON object (what the client sends). */
+export const NoBody = Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]);
 
 export const NotificationPage = Type.Object({
   items: Type.Array(Notification),

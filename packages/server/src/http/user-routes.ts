@@ -10,6 +10,8 @@ import {
   MarkAllReadResponse,
   MarkReadBody,
   MarkReadResponse,
+  NoBody,
+  NoQuery,
   NotificationPage,
   UnreadCount,
 } from './schemas.js';
@@ -29,8 +31,12 @@ export interface UserRoutesOptions {
 
 const security = [{ userToken: [] }];
 const unauthorized = { 401: ErrorBody };
+const badRequest = { 400: ErrorBody };
 
-/** The signed-in user's inbox. Every query is scoped by the token's user, so no id or cursor reaches another's. */
+/**
+ * The signed-in user's inbox. Every query is scoped by the token's user, so no id or cursor reaches another's;
+ * a parameter or body field a route does not define is a 400, so that no request can look as if it chose a user.
+ */
 export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { store, delivery, verifyToken, metrics }) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   api.decorateRequest('userId', '');
@@ -50,7 +56,7 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { s
         summary: "The user's notifications, newest first",
         security,
         querystring: ListQuery,
-        response: { 200: NotificationPage, ...unauthorized },
+        response: { 200: NotificationPage, ...badRequest, ...unauthorized },
       },
     },
     async (request) => {
@@ -66,7 +72,14 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { s
 
   api.get(
     '/notifications/unread-count',
-    { schema: { summary: 'How many notifications are unread', security, response: { 200: UnreadCount, ...unauthorized } } },
+    {
+      schema: {
+        summary: 'How many notifications are unread',
+        security,
+        querystring: NoQuery,
+        response: { 200: UnreadCount, ...badRequest, ...unauthorized },
+      },
+    },
     async (request) => {
       const { count, headSeq } = await store.unreadCount(request.userId);
       return { count, seq: headSeq };
@@ -79,8 +92,9 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { s
       schema: {
         summary: "Marks some of the user's notifications read and tells every tab (notification_read)",
         security,
+        querystring: NoQuery,
         body: MarkReadBody,
-        response: { 200: MarkReadResponse, 400: ErrorBody, ...unauthorized },
+        response: { 200: MarkReadResponse, ...badRequest, ...unauthorized },
       },
     },
     async (request) => ({ notification_ids: await delivery.markRead(request.userId, request.body.notification_ids) }),
@@ -92,7 +106,9 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { s
       schema: {
         summary: 'Marks every notification read and tells every tab (all_read)',
         security,
-        response: { 200: MarkAllReadResponse, ...unauthorized },
+        querystring: NoQuery,
+        body: NoBody,
+        response: { 200: MarkAllReadResponse, ...badRequest, ...unauthorized },
       },
     },
     async (request) => ({ changed: await delivery.markAllRead(request.userId) }),

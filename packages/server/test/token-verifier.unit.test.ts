@@ -1,0 +1,160 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { ErrorCode } from '@herald/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearerToken, createTokenVerifier, type TokenVerifierOptions } from '../src/auth/token-verifier.js';
+import { hs256, nowS } from './helpers/hs256.js';
+
+const SECRET = 'a-secret-for-the-token-verifier-unit-tests!';
+const secretOnly: TokenVerifierOptions = { jwtSecret: SECRET, clockToleranceS: 0 };
+
+let jwksServer: Server;
+let jwksUrl: string;
+let rsa: { privateKey: CryptoKey; publicKey: CryptoKey };
+
+beforeAll(async () => {
+  rsa = await generateKeyPair('RS256', { extractable: true });
+  const jwk = { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256' };
+  jwksServer = createServer((_request, response) => {
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+  jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks`;
+});
+afterAll(() => new Promise<void>((resolve) => jwksServer.close(() => resolve())));
+
+function rs256(claims: Record<string, unknown>, kid = 'rsa-1'): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).sign(rsa.privateKey);
+}
+
+/** The rejection of `verifying`, as code and message: it must be an `unauthorized` HeraldError. */
+async function refusal(verifying: Promise<unknown>): Promise<{ code: unknown; message: string }> {
+  const error = await verifying.then(
+    () => {
+      throw new Error('the token was accepted');
+    },
+    (error: unknown) => error as { code: unknown; message: string },
+  );
+  return { code: error.code, message: error.message };
+}
+
+const unauthorized = (message: string) => ({ code: ErrorCode.Unauthorized, message });
+
+describe('createTokenVerifier with a shared secret', () => {
+  it('names the user and the expiry of a good token', async () => {
+    const verify = createTokenVerifier(secretOnly);
+    const exp = nowS() + 60;
+    expect(await verify(await hs256({ sub: 'alice', exp }, SECRET))).toEqual({ userId: 'alice', expiresAt: exp });
+    expect(await verify(await hs256({ sub: 'bob' }, SECRET))).toEqual({ userId: 'bob', expiresAt: undefined });
+  });
+
+  it('refuses a missing or empty token', async () => {
+    const verify = createTokenVerifier(secretOnly);
+    expect(await refusal(verify(undefined))).toEqual(unauthorized('Missing token'));
+    expect(await refusal(verify(''))).toEqual(unauthorized('Missing token'));
+  });
+
+  it('refuses a token over 8 KiB before parsing it, and parses one of exactly 8 KiB', async () => {
+    const verify = createTokenVerifier(secretOnly);
+    expect(await refusal(verify('x'.repeat(8 * 1024 + 1)))).toEqual(unauthorized('Token too large'));
+    expect(await refusal(verify('x'.repeat(8 * 1024)))).toEqual(unauthorized('Token is malformed'));
+  });
+
+  it('refuses an expired token, within the clock tolerance it accepts it', async () => {
+    const token = await hs256({ sub: 'alice', exp: nowS() - 30 }, SECRET);
+    expect(await refusal(createTokenVerifier(secretOnly)(token))).toEqual(unauthorized('Token expired'));
+    expect((await createTokenVerifier({ ...secretOnly, clockToleranceS: 120 })(token)).userId).toBe('alice');
+  });
+
+  it('checks the issuer and the audience when configured', async () => {
+    const verify = createTokenVerifier({ ...secretOnly, issuer: 'https://id.example', audience: 'herald' });
+    const good = await hs256({ sub: 'alice', iss: 'https://id.example', aud: 'herald' }, SECRET);
+    expect((await verify(good)).userId).toBe('alice');
+    const wrongIssuer = await hs256({ sub: 'alice', iss: 'https://evil.example', aud: 'herald' }, SECRET);
+    expect(await refusal(verify(wrongIssuer))).toEqual(unauthorized('Token claim "iss" is invalid'));
+    const wrongAudience = await hs256({ sub: 'alice', iss: 'https://id.example', aud: 'other' }, SECRET);
+    expect(await refusal(verify(wrongAudience))).toEqual(unauthorized('Token claim "aud" is invalid'));
+  });
+
+  it('refuses a token signed with another secret', async () => {
+    const token = await hs256({ sub: 'alice' }, 'another-secret-of-enough-length-for-hs256!');
+    expect(await refusal(createTokenVerifier(secretOnly)(token))).toEqual(unauthorized('Token signature is invalid'));
+  });
+
+  it('refuses an asymmetric token when only a secret is configured, and alg none always', async () => {
+    const verify = createTokenVerifier(secretOnly);
+    expect(await refusal(verify(await rs256({ sub: 'alice' })))).toEqual(unauthorized('Token algorithm is not allowed'));
+    const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"alice"}').toString('base64url')}.`;
+    expect(await refusal(verify(none))).toEqual(unauthorized('Token algorithm is not allowed'));
+  });
+
+  it('refuses garbage as malformed', async () => {
+    expect(await refusal(createTokenVerifier(secretOnly)('not.a.token'))).toEqual(unauthorized('Token is malformed'));
+  });
+
+  it('wants a sub of 1 to 255 characters', async () => {
+    const verify = createTokenVerifier(secretOnly);
+    const noSub = unauthorized('Token has no usable sub claim');
+    expect(await refusal(verify(await hs256({}, SECRET)))).toEqual(noSub);
+    expect(await refusal(verify(await hs256({ sub: '' }, SECRET)))).toEqual(noSub);
+    expect(await refusal(verify(await hs256({ sub: 'x'.repeat(256) }, SECRET)))).toEqual(noSub);
+    expect((await verify(await hs256({ sub: 'x'.repeat(255) }, SECRET))).userId).toBe('x'.repeat(255));
+    expect((await verify(await hs256({ sub: 'x' }, SECRET))).userId).toBe('x');
+  });
+
+  it('keeps the cause of a refusal', async () => {
+    const token = await hs256({ sub: 'alice', exp: nowS() - 30 }, SECRET);
+    const error = await createTokenVerifier(secretOnly)(token).catch((error: unknown) => error as Error);
+    expect((error as Error).cause).toBeInstanceOf(Error);
+  });
+});
+
+describe('createTokenVerifier with a JWKS', () => {
+  it('accepts a token signed by a published key', async () => {
+    const verify = createTokenVerifier({ jwksUrl, clockToleranceS: 0 });
+    expect(await verify(await rs256({ sub: 'carol', exp: nowS() + 60 }))).toMatchObject({ userId: 'carol' });
+  });
+
+  it('refuses an HS256 token when no secret is configured', async () => {
+    const verify = createTokenVerifier({ jwksUrl, clockToleranceS: 0 });
+    expect(await refusal(verify(await hs256({ sub: 'carol' }, SECRET)))).toEqual(unauthorized('Token algorithm is not allowed'));
+  });
+
+  it('refuses a token whose key is not published', async () => {
+    const verify = createTokenVerifier({ jwksUrl, clockToleranceS: 0 });
+    expect(await refusal(verify(await rs256({ sub: 'carol' }, 'unknown-kid')))).toEqual(unauthorized('Token key is unknown'));
+  });
+
+  it('takes each family from its own key source when both are configured', async () => {
+    const verify = createTokenVerifier({ jwtSecret: SECRET, jwksUrl, clockToleranceS: 0 });
+    expect((await verify(await rs256({ sub: 'dave' }))).userId).toBe('dave');
+    expect((await verify(await hs256({ sub: 'erin' }, SECRET))).userId).toBe('erin');
+  });
+
+  it('cannot be built without a secret or a JWKS', () => {
+    expect(() => createTokenVerifier({ clockToleranceS: 0 })).toThrow('A token verifier needs a JWT secret or a JWKS URL');
+    expect(() => createTokenVerifier({ jwtSecret: '', jwksUrl: '', clockToleranceS: 0 })).toThrow();
+  });
+});
+
+describe('bearerToken', () => {
+  it('takes the token of a Bearer header, in any case and spacing', () => {
+    expect(bearerToken('Bearer abc.def')).toBe('abc.def');
+    expect(bearerToken('bearer abc')).toBe('abc');
+    expect(bearerToken('Bearer    abc   ')).toBe('abc');
+    expect(bearerToken('BEARER\tabc')).toBe('abc');
+  });
+
+  it('has nothing for another form', () => {
+    expect(bearerToken(undefined)).toBeUndefined();
+    expect(bearerToken(['Bearer abc'])).toBeUndefined();
+    expect(bearerToken('Basic abc')).toBeUndefined();
+    expect(bearerToken('Bearer')).toBeUndefined();
+    expect(bearerToken('Bearer a b')).toBeUndefined();
+    expect(bearerToken('Bearerabc')).toBeUndefined();
+    expect(bearerToken('xBearer abc')).toBeUndefined();
+    expect(bearerToken('Bearer abc x')).toBeUndefined();
+  });
+});

@@ -38,6 +38,13 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   });
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(handleError);
+  // close() ends the keep-alive connections that are idle when it begins, but one whose request is still running
+  // goes back to keep-alive after its response and holds close() open for the whole keep-alive timeout (72 s),
+  // past a supervisor's grace period. While stopping, every response ends its connection instead.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (!options.ops.accepting()) reply.header('connection', 'close');
+    done(null, payload);
+  });
   await app.register(cors, {
     // With no list configured the API answers any origin; it needs a bearer token anyway, never cookies.
     origin: options.allowedOrigins.length > 0 ? options.allowedOrigins : true,

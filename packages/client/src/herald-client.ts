@@ -91,7 +91,12 @@ export interface HeraldClientOptions {
   random?: () => number;
 }
 
+// WebSocket readyState values.
+const CONNECTING = 0;
 const OPEN = 1;
+const CLOSED = 3;
+/** What a WebSocket reports for a connection that ended without a close frame (RFC 6455, 7.1.5). */
+const ABNORMAL_CLOSURE = 1006;
 /** Our own code for closing a connection that went silent; never sent by Herald. */
 const CLIENT_TIMEOUT = 4000;
 
@@ -244,8 +249,12 @@ export class HeraldClient {
     this.#ws = ws;
     ws.onmessage = (event) => this.#onMessage(ws, event.data);
     ws.onclose = (event) => this.#onClose(ws, event.code);
-    // A failed handshake is followed by a close event, which is where the retry happens.
-    ws.onerror = () => undefined;
+    // A failed handshake: browsers, ws and Node 24 follow the error with a close event, but Node 22's global
+    // WebSocket reports only the error and stays CONNECTING, so the retry is scheduled from whichever comes first
+    // (#onClose ignores the second). An error on an open socket is always followed by its close, with its code.
+    ws.onerror = () => {
+      if (ws.readyState === CONNECTING || ws.readyState === CLOSED) this.#onClose(ws, ABNORMAL_CLOSURE);
+    };
     this.#armLiveness(this.#options.connectTimeoutMs ?? 15_000);
   }
 

@@ -1,4 +1,6 @@
 // @ts-check
+import process from 'node:process';
+
 const test = (name) => `packages/server/test/${name}`;
 const src = (name) => `packages/server/src/${name}`;
 
@@ -64,7 +66,8 @@ const config = {
   // the copy: what the tests do not read (the Node download and Kafka jars in .cache, builds, benchmarks, docs).
   ignorePatterns: ['.cache', 'data', 'dist', 'bench', 'docs', 'apps', 'reports', '*.md', '!packages/**/*.md'],
   tempDirName: '.stryker-tmp',
-  timeoutMS: 10_000,
+  // Beyond the covering tests' own time (times timeoutFactor): a mutant that loops forever costs this much.
+  timeoutMS: 4_000,
   thresholds: { high: 90, low: 85, break: null },
 };
 

@@ -340,6 +340,79 @@ describe('StreamSync.open', () => {
     expect(connection.lastSeq).toBe(0);
     expect(await counterValue(s.metrics.eventsDelivered)).toBe(0);
     expect(s.store.reads).toEqual(['head u', 'events u after 0 limit 500']);
+    // Closed, so it never goes live.
+    expect(connection.catchingUp).toBe(true);
+  });
+
+  it('sends nothing from a page read for a connection that closed meanwhile', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection } = await s.tab('u');
+    const held = s.store.holdNextEvents('u');
+    const opened = s.sync.open(connection, 0);
+    await held.taken;
+    connection.close(1000, 'gone');
+    held.release();
+    await opened;
+    expect(await counterValue(s.metrics.drops, { reason: 'closed' })).toBe(0);
+    expect(connection.lastSeq).toBe(0);
+  });
+
+  describe('with a client that stopped reading', () => {
+    // 16 KiB frames against a 64 KiB bound: a page of 400 (6.4 MB) fills the kernel's buffers, and then only
+    // waiting for the socket to drain keeps the replay from judging a healthy client slow.
+    const bound = 64 * 1024;
+    const events = 400;
+    const text = 'x'.repeat(16 * 1024);
+
+    async function stalled() {
+      const s = setup();
+      s.store.add('u', events, { text });
+      const tab = await s.tab('u', bound);
+      tab.client.socket.pause();
+      const opened = s.sync.open(tab.connection, 0);
+      // Until the replay waits on the full socket.
+      const deadline = Date.now() + 5000;
+      while (tab.connection.ws.bufferedAmount === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await settle();
+      return { ...s, ...tab, opened };
+    }
+
+    it('waits for the socket to drain instead of closing it, and then sends every event', async () => {
+      const { connection, client, opened } = await stalled();
+      expect(connection.closed).toBe(false);
+      expect(connection.lastSeq).toBeLessThan(events);
+      client.socket.resume();
+      await opened;
+      await framesArrived(client, events + 1, 10_000);
+      expect(seqsOf(client)).toEqual(Array.from({ length: events }, (_, i) => i + 1));
+      expect(connection.closed).toBe(false);
+    });
+
+    it('stops at once when the connection closes while it waits', async () => {
+      const s = await stalled();
+      const sentBefore = s.connection.lastSeq;
+      s.connection.close(1000, 'gone');
+      s.client.socket.resume();
+      await s.opened;
+      expect(s.connection.lastSeq).toBe(sentBefore);
+      expect(await counterValue(s.metrics.drops, { reason: 'closed' })).toBe(0);
+    });
+
+    it('leaves the rest of the page to a resume that came while it waited', async () => {
+      const s = await stalled();
+      const sentBefore = s.connection.lastSeq;
+      await s.sync.resume(s.connection, events - 1);
+      s.client.socket.resume();
+      await s.opened;
+      await framesArrived(s.client, sentBefore + 2, 10_000);
+      await settle();
+      // What went out before the resume, then only what the resume asked for.
+      const seqs = seqsOf(s.client);
+      expect(seqs.slice(0, sentBefore)).toEqual(Array.from({ length: sentBefore }, (_, i) => i + 1));
+      expect(seqs.slice(sentBefore)).toEqual([events]);
+      expect(s.connection.catchingUp).toBe(false);
+    });
   });
 
   it('paces a replay of frames larger than half the bound, sending every one in order', async () => {

@@ -1,39 +1,26 @@
 // @ts-check
+import { readFileSync } from 'node:fs';
 import process from 'node:process';
-
-const test = (name) => `packages/server/test/${name}`;
-const src = (name) => `packages/server/src/${name}`;
+import { URL } from 'node:url';
 
 /**
- * The delivery core in groups, each with the tests that exercise it. `HERALD_MUTATE=<group> npm run
- * test:mutation` runs one group against its own tests only: a mutant that Stryker must test with every test
- * (one in code that runs when a module loads, such as a schema) then costs those few files, not the whole set.
- * Without HERALD_MUTATE every file is mutated and tested with every test of vitest.mutation.config.ts.
+ * The delivery core in groups, each with the tests that exercise it (mutation-groups.json, which
+ * vitest.mutation.config.ts reads too). `HERALD_MUTATE=<group> npm run test:mutation` runs one group against its
+ * own tests only: a mutant that must be tested with every test (one in code that runs when a module loads, such as
+ * a schema) then costs those few files, not the whole set. Without HERALD_MUTATE every file is mutated and tested
+ * with every test of every group.
+ *
+ * The group's tests are chosen by vitest's own include list, not by Stryker's `testFiles`: with `testFiles`,
+ * StrykerJS 10 activates a static mutant only after its module was loaded, so every static mutant "survives"
+ * (stryker-js issues 6144 and 6209).
  */
-const groups = {
-  transport: {
-    mutate: [src('transport/stream-sync.ts'), src('transport/connection.ts'), src('hub/hub.ts')],
-    testFiles: [test('stream-sync.unit.test.ts'), test('connection.unit.test.ts'), test('hub.unit.test.ts')],
-  },
-  store: {
-    mutate: [src('store/append-batch.ts'), src('store/sqlite-appender.ts'), src('store/group-commit.ts'), src('store/event-rows.ts')],
-    testFiles: [test('store.test.ts'), test('group-commit.test.ts'), test('group-commit-sqlite.test.ts'), test('event-rows.property.test.ts')],
-  },
-  auth: {
-    mutate: [src('auth/token-verifier.ts')],
-    testFiles: [test('token-verifier.unit.test.ts')],
-  },
-  ingest: {
-    mutate: [src('ingest/publish-item.ts'), src('ingest/kafka-record.ts'), src('ingest/json-depth.ts'), src('transport/client-frame.ts')],
-    testFiles: [test('decoders.unit.test.ts'), test('decoders.property.test.ts'), test('kafka-record.test.ts')],
-  },
-};
+const groups = JSON.parse(readFileSync(new URL('./mutation-groups.json', import.meta.url), 'utf8'));
 const groupName = process.env.HERALD_MUTATE || 'all';
 if (groupName !== 'all' && !(groupName in groups)) {
   throw new Error(`HERALD_MUTATE=${groupName}: expected one of ${Object.keys(groups).join(', ')}`);
 }
-/** @type {{ mutate: string[]; testFiles?: string[] }} */
-const group = groupName === 'all' ? { mutate: Object.values(groups).flatMap((g) => g.mutate) } : groups[groupName];
+/** @type {string[]} */
+const mutate = groupName === 'all' ? Object.values(groups).flatMap((g) => g.mutate) : groups[groupName].mutate;
 
 /**
  * Mutation testing of the delivery core: `npm run test:mutation` (see TESTING.md). Not part of `npm test`: it
@@ -51,8 +38,7 @@ const config = {
     // better-sqlite3 and embedded PostgreSQL are run in child processes by the ordinary suite too.
     pool: 'forks',
   },
-  mutate: group.mutate,
-  ...(group.testFiles && { testFiles: group.testFiles }),
+  mutate,
   coverageAnalysis: 'perTest',
   // Two shared cores: one test runner, so that the timings the socket tests depend on stay honest.
   concurrency: 1,

@@ -1,5 +1,21 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 import base from './vitest.config.js';
+
+interface MutationGroup {
+  mutate: string[];
+  tests: string[];
+}
+
+/** The test files of HERALD_MUTATE's group (mutation-groups.json), or of every group. */
+function groupTests(): string[] {
+  const groups = JSON.parse(readFileSync(new URL('./mutation-groups.json', import.meta.url), 'utf8')) as Record<string, MutationGroup>;
+  const name = process.env['HERALD_MUTATE'] || 'all';
+  if (name === 'all') return [...new Set(Object.values(groups).flatMap((group) => group.tests))];
+  const group = groups[name];
+  if (group === undefined) throw new Error(`HERALD_MUTATE=${name}: expected one of ${Object.keys(groups).join(', ')}`);
+  return group.tests;
+}
 
 /**
  * The tests that `npm run test:mutation` (stryker.config.mjs) runs against each mutant of the delivery core: the
@@ -11,18 +27,7 @@ import base from './vitest.config.js';
 export default defineConfig({
   resolve: base.resolve,
   test: {
-    include: [
-      // Unit tests of the delivery core, written for mutation testing.
-      'packages/server/test/*.unit.test.ts',
-      // The store: append, numbering, idempotency, on SQLite (SqliteAppender) and PostgreSQL (appendBatch).
-      'packages/server/test/store.test.ts',
-      'packages/server/test/group-commit.test.ts',
-      'packages/server/test/group-commit-sqlite.test.ts',
-      'packages/server/test/event-rows.property.test.ts',
-      // Ingest decoders.
-      'packages/server/test/decoders.property.test.ts',
-      'packages/server/test/kafka-record.test.ts',
-    ],
+    include: groupTests(),
     globalSetup: ['packages/server/test/setup/postgres.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,

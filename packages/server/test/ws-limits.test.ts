@@ -184,6 +184,7 @@ describe('slow consumers', () => {
     const closed = await slow.closed;
     expect(closed).toEqual({ code: 4008, reason: 'Slow consumer: too much unsent data' });
     const received = slow.events;
+    // How many got out before the bound depends on the kernel's socket buffers: only the bounds are known.
     expect(received.length).toBeGreaterThan(0);
     expect(received.length).toBeLessThan(published);
     expect(seqs(received)).toEqual(range(1, received.length));
@@ -338,8 +339,7 @@ describe('graceful shutdown', () => {
 
     for (const tab of all) {
       const closed = await tab.closed;
-      expect(closed.code).toBe(1012);
-      expect(closed.reason.length).toBeGreaterThan(0);
+      expect(closed).toEqual({ code: 1012, reason: 'Server restarting, reconnect' });
     }
     for (const tab of aliceTabs) expect(seqs(tab.events)).toEqual(range(1, 50));
     expect(bobTab.events).toEqual([]);
@@ -353,11 +353,15 @@ describe('graceful shutdown', () => {
     const token = await gateway.token(user);
     const open = await TestClient.open(gateway.wsUrl, token);
     await open.waitForType('connected');
+    // The open client reads nothing until told, so close() is certainly still draining at the first attempt.
+    const socket = (open.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
     const closing = gateway.herald.close();
     // While the open client is being told to go (draining), and after the server has stopped.
-    await expect(TestClient.open(gateway.wsUrl, token)).rejects.toThrow();
+    await expect(TestClient.open(gateway.wsUrl, token)).rejects.toThrow(/^HTTP 503$/);
+    socket.resume();
     await closing;
-    await expect(TestClient.open(gateway.wsUrl, token)).rejects.toThrow();
+    await expect(TestClient.open(gateway.wsUrl, token)).rejects.toThrow(/ECONNREFUSED/);
     expect((await open.closed).code).toBe(1012);
     expect(gateway.herald.isConnected(user)).toBe(false);
   });

@@ -146,8 +146,9 @@ describe('withDevSecrets', () => {
     const dataDir = join(tempDir(), 'nested', 'data');
     const first = withDevSecrets(loadConfig({ HERALD_DATA_DIR: dataDir }));
     expect(first.created).toEqual({ jwtSecretFile: join(dataDir, 'jwt-secret'), apiKeyFile: join(dataDir, 'api-key') });
-    expect(first.config.jwtSecret!.length).toBeGreaterThanOrEqual(32);
-    expect(first.config.apiKey!.length).toBeGreaterThanOrEqual(16);
+    // 32 random bytes, base64url: 43 characters.
+    expect(first.config.jwtSecret).toMatch(/^[\w-]{43}$/);
+    expect(first.config.apiKey).toMatch(/^[\w-]{43}$/);
     expect(first.config.jwtSecret).not.toBe(first.config.apiKey);
     expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim()).toBe(first.config.jwtSecret);
     expect(readFileSync(join(dataDir, 'api-key'), 'utf8').trim()).toBe(first.config.apiKey);
@@ -170,8 +171,8 @@ describe('withDevSecrets', () => {
     const { config, created } = withDevSecrets(loadConfig({ HERALD_DATA_DIR: dataDir, HERALD_JWT_SECRET: SECRET, HERALD_API_KEY: API_KEY }));
     expect(created).toEqual({});
     expect(config).toMatchObject({ jwtSecret: SECRET, apiKey: API_KEY });
-    expect(() => statSync(join(dataDir, 'jwt-secret'))).toThrow();
-    expect(() => statSync(join(dataDir, 'api-key'))).toThrow();
+    expect(() => statSync(join(dataDir, 'jwt-secret'))).toThrow(/^ENOENT: no such file or directory/);
+    expect(() => statSync(join(dataDir, 'api-key'))).toThrow(/^ENOENT: no such file or directory/);
   });
 
   it('generates no HS256 secret when tokens come from a JWKS endpoint', () => {
@@ -186,7 +187,7 @@ describe('withDevSecrets', () => {
     writeFileSync(join(dataDir, 'jwt-secret'), 'weak\n');
     const { config, created } = withDevSecrets(loadConfig({ HERALD_DATA_DIR: dataDir, HERALD_API_KEY: API_KEY }));
     expect(created.jwtSecretFile).toBe(join(dataDir, 'jwt-secret'));
-    expect(config.jwtSecret!.length).toBeGreaterThanOrEqual(32);
+    expect(config.jwtSecret).toMatch(/^[\w-]{43}$/);
     expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim()).toBe(config.jwtSecret);
   });
 });

@@ -135,7 +135,7 @@ describe('createTokenVerifier with a JWKS', () => {
 
   it('cannot be built without a secret or a JWKS', () => {
     expect(() => createTokenVerifier({ clockToleranceS: 0 })).toThrow('A token verifier needs a JWT secret or a JWKS URL');
-    expect(() => createTokenVerifier({ jwtSecret: '', jwksUrl: '', clockToleranceS: 0 })).toThrow();
+    expect(() => createTokenVerifier({ jwtSecret: '', jwksUrl: '', clockToleranceS: 0 })).toThrow('A token verifier needs a JWT secret or a JWKS URL');
   });
 });
 

@@ -357,6 +357,7 @@ describe('Kafka ingestion when things fail', () => {
     // The second gateway stored exactly what the first had not, and read again at least everything between
     // where it started and what the first had stored, finding each of those already stored.
     const replayed = [...storedAtKill].reduce((sum, [partition, stored]) => sum + stored - Number(replayFrom.get(partition) ?? 0n), 0);
+    // How many depends on where in a batch the kill fell (timing), so only that some were read again is known.
     expect(replayed).toBeGreaterThan(0);
     expect(await metricValue(second.url, 'herald_kafka_records_total', { outcome: 'stored' })).toBe(10_000 - atKill.length);
     expect(await metricValue(second.url, 'herald_kafka_records_total', { outcome: 'duplicate' })).toBeGreaterThanOrEqual(replayed);
@@ -399,6 +400,7 @@ describe('Kafka ingestion when things fail', () => {
       30_000,
     );
     const retriesSeen = await retries();
+    // The number of retries by now depends on the backoff timer against this test's polling: not a fixed count.
     expect(retriesSeen).toBeGreaterThan(0);
     await waitUntil(async () => (await retries()) > retriesSeen, 'the consumer retries again', 30_000);
     const down = await httpRequest(gateway.baseUrl, '/readyz');
@@ -498,6 +500,7 @@ describe('Kafka ingestion when things fail', () => {
     // Stopped before the final read, so that a late batch of either could not add to it afterwards.
     await Promise.all([first.close(), second.close()]);
 
+    // The split between the two is down to when the rebalance happened; only their sum is exact.
     expect(storedByFirst, 'the first gateway stored records').toBeGreaterThan(0);
     expect(storedBySecond, 'the second gateway took partitions and stored records').toBeGreaterThan(0);
     expect(storedByFirst + storedBySecond).toBe(total);

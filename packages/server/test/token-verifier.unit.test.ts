@@ -139,6 +139,42 @@ describe('createTokenVerifier with a JWKS', () => {
   });
 });
 
+describe('createTokenVerifier with a JWKS of every supported algorithm', () => {
+  const SUPPORTED = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
+  let server: Server;
+  let url: string;
+  const signers = new Map<string, CryptoKey>();
+
+  beforeAll(async () => {
+    const keys = [];
+    for (const alg of SUPPORTED) {
+      const pair = await generateKeyPair(alg, { extractable: true });
+      signers.set(alg, pair.privateKey);
+      keys.push({ ...(await exportJWK(pair.publicKey)), kid: `key-${alg}`, alg });
+    }
+    server = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ keys }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it.each(SUPPORTED)('accepts %s signed by its published key, beside the shared secret', async (alg) => {
+    const verify = createTokenVerifier({ jwtSecret: SECRET, jwksUrl: url, clockToleranceS: 0 });
+    const token = await new SignJWT({ sub: `user-${alg}` }).setProtectedHeader({ alg, kid: `key-${alg}` }).sign(signers.get(alg)!);
+    expect((await verify(token)).userId).toBe(`user-${alg}`);
+  });
+
+  it('refuses ES512, which Herald does not list, even with a published key', async () => {
+    const pair = await generateKeyPair('ES512');
+    const token = await new SignJWT({ sub: 'mallory' }).setProtectedHeader({ alg: 'ES512', kid: 'key-ES256' }).sign(pair.privateKey);
+    const verify = createTokenVerifier({ jwksUrl: url, clockToleranceS: 0 });
+    expect(await refusal(verify(token))).toEqual(unauthorized('Token algorithm is not allowed'));
+  });
+});
+
 describe('bearerToken', () => {
   it('takes the token of a Bearer header, in any case and spacing', () => {
     expect(bearerToken('Bearer abc.def')).toBe('abc.def');

@@ -75,6 +75,15 @@ describe('GroupCommit', () => {
     expect(transactions.map((inputs) => inputs.length)).toEqual([2, 2, 5]);
   });
 
+  it('fills a group up to exactly maxItems and starts the next one after it', async () => {
+    const { commit, transactions } = recordingCommit();
+    const group = new GroupCommit(commit, 4);
+    const pair = (name: string) => group.append([item(`${name}-1`), item(`${name}-2`)]);
+    await Promise.all([pair('a'), pair('b'), pair('c'), pair('d'), pair('e')]);
+    expect(transactions.map((inputs) => inputs.length)).toEqual([4, 4, 2]);
+    expect(transactions.flat().map((input) => input.userId)).toEqual(['a-1', 'a-2', 'b-1', 'b-2', 'c-1', 'c-2', 'd-1', 'd-2', 'e-1', 'e-2']);
+  });
+
   it('retries each batch of a failed group alone, so only the failing caller sees the error', async () => {
     const { commit, transactions } = recordingCommit();
     const group = new GroupCommit(commit, 1000);

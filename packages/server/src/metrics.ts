@@ -15,6 +15,7 @@ export class Metrics {
   readonly drops: Counter<'reason'>;
   readonly authFailures = this.counter('herald_auth_failures_total', 'Rejected tokens on WebSocket and REST');
   readonly refusedConnections: Counter<'reason'>;
+  readonly httpClientErrors: Counter<'code'>;
   readonly kafkaRecords: Counter<'outcome'>;
   readonly kafkaRetries = this.counter('herald_kafka_retries_total', 'Kafka batches retried after a store or dead-letter failure');
   readonly kafkaLag: Gauge<'partition'>;
@@ -67,8 +68,14 @@ export class Metrics {
     });
     this.refusedConnections = new Counter({
       name: 'herald_refused_connections_total',
-      help: 'WebSocket connections refused, by reason',
+      help: 'WebSocket connections refused, by reason (bad_request, not_found, origin, handshakes, draining, limit)',
       labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    this.httpClientErrors = new Counter({
+      name: 'herald_http_client_errors_total',
+      help: "HTTP requests refused before any route saw them, by code (Node's parser: HPE_*, ERR_HTTP_REQUEST_TIMEOUT; CONNECT)",
+      labelNames: ['code'],
       registers: [this.registry],
     });
     this.kafkaRecords = new Counter({

@@ -2,6 +2,7 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { countClientErrors } from './client-errors.js';
 import { handleError } from './error-handler.js';
 import { inboxPage, type InboxPageOptions } from './inbox-page.js';
 import { opsRoutes, type OpsRoutesOptions } from './ops-routes.js';
@@ -36,6 +37,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(options.headersTimeoutMs / 4))),
     },
   });
+  countClientErrors(app.server, options.ops.metrics);
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(handleError);
   // close() ends the keep-alive connections that are idle when it begins, but one whose request is still running

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CloseCode, ErrorCode, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, WS_PATH } from '@herald/protocol';
 import type { Logger } from 'pino';
@@ -76,6 +76,11 @@ export class SocketServer {
       // Only Herald's own name is ever selected: the token entry a browser offers beside it is not echoed back.
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
+    // ws checks the handshake's own headers (method, Upgrade, Sec-WebSocket-Key, -Version, -Protocol) and would
+    // answer a bad one by itself; answering here counts it with every other malformed upgrade.
+    this.wss.on('wsClientError', (error, socket, request) =>
+      this.refuseMalformed(socket, error.message, request.method === 'GET' ? 400 : 405),
+    );
     this.wheel = new KeepaliveWheel<Connection>({
       pingIntervalMs: options.pingIntervalMs,
       idleTimeoutMs: options.idleTimeoutMs,
@@ -89,10 +94,23 @@ export class SocketServer {
     this.wheel.start();
   }
 
-  /** The `upgrade` listener for an http.Server. */
+  /**
+   * The `upgrade` listener for an http.Server. It runs inside Node's parser callback, where an exception ends the
+   * process: every outside value is checked before use, and anything missed is answered 400 instead of thrown.
+   */
   readonly handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', destroySocket);
-    const url = new URL(request.url ?? '/', 'http://herald.invalid');
+    try {
+      this.routeUpgrade(request, socket, head);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'upgrade request failed');
+      if (!socket.destroyed) this.refuseMalformed(socket, 'Malformed upgrade request');
+    }
+  };
+
+  private routeUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = upgradeTarget(request.url);
+    if (url === null) return this.refuseMalformed(socket, 'Malformed request target');
     if (url.pathname !== WS_PATH) return this.reject(socket, 404, 'Not Found', 'not_found');
     if (this.draining) return this.reject(socket, 503, 'Service Unavailable', 'draining');
     if (!this.originAllowed(request.headers.origin)) return this.reject(socket, 403, 'Forbidden', 'origin');
@@ -103,25 +121,31 @@ export class SocketServer {
       return;
     }
     this.startHandshake(request, socket, head, url);
-  };
+  }
 
   /** Verifies the token of one upgrade within the in-flight budget, then hands the next waiting upgrade its slot. */
   private startHandshake(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     this.handshakes++;
-    void this.authenticate(request, url).then((handshake) => {
-      this.handshakes--;
-      this.startWaiting();
-      if (socket.destroyed) return;
-      // The drain may have begun while the token was being verified: this one is refused like any other upgrade
-      // during a drain, instead of joining the hub after the 1012s went out and being cut off without one.
-      if (this.draining) return this.reject(socket, 503, 'Service Unavailable', 'draining');
-      this.wss.handleUpgrade(request, socket, head, (ws) => {
-        // The socket is the WebSocket's now, and ws destroys it on an error itself: a second listener kept for
-        // the connection's whole life would only cost memory.
-        socket.off('error', destroySocket);
-        this.accept(ws, request, handshake);
+    void this.authenticate(request, url)
+      .then((handshake) => {
+        this.handshakes--;
+        this.startWaiting();
+        if (socket.destroyed) return;
+        // The drain may have begun while the token was being verified: this one is refused like any other upgrade
+        // during a drain, instead of joining the hub after the 1012s went out and being cut off without one.
+        if (this.draining) return this.reject(socket, 503, 'Service Unavailable', 'draining');
+        this.wss.handleUpgrade(request, socket, head, (ws) => {
+          // The socket is the WebSocket's now, and ws destroys it on an error itself: a second listener kept for
+          // the connection's whole life would only cost memory.
+          socket.off('error', destroySocket);
+          this.accept(ws, request, handshake);
+        });
+      })
+      // A rejection here would end the process as an unhandled one; what was written to the socket is unknown.
+      .catch((error: unknown) => {
+        this.options.logger.error({ err: error }, 'upgrade failed');
+        socket.destroy();
       });
-    });
   }
 
   private startWaiting(): void {
@@ -166,16 +190,19 @@ export class SocketServer {
     this.wss.close();
   }
 
+  /** Never rejects: a failure is the Handshake's, so the handshake slot it holds is always given back. */
   private async authenticate(request: IncomingMessage, url: URL): Promise<Handshake> {
-    const since = url.searchParams.get('since');
-    const token =
-      protocolToken(request.headers['sec-websocket-protocol']) ??
-      url.searchParams.get('token') ??
-      bearerToken(request.headers.authorization);
     try {
+      const token =
+        protocolToken(request.headers['sec-websocket-protocol']) ??
+        url.searchParams.get('token') ??
+        bearerToken(request.headers.authorization);
       const verified = await this.options.verifyToken(token ?? undefined);
-      if (since !== null && !/^\d{1,15}$/.test(since)) return { ok: false, error: 'since must be a non-negative integer' };
-      return { ok: true, token: verified, since: since === null ? undefined : Number(since) };
+      // Two values would leave the replay's start to whichever one a reader picks.
+      const [since, ...more] = url.searchParams.getAll('since');
+      if (more.length > 0) return { ok: false, error: 'since must be given once' };
+      if (since !== undefined && !/^\d{1,15}$/.test(since)) return { ok: false, error: 'since must be a non-negative integer' };
+      return { ok: true, token: verified, since: since === undefined ? undefined : Number(since) };
     } catch (error) {
       return { ok: false, error: error as HeraldError };
     }
@@ -185,6 +212,7 @@ export class SocketServer {
     const { metrics, logger, hub } = this.options;
     if (!handshake.ok) {
       if (typeof handshake.error === 'string') {
+        metrics.refusedConnections.inc({ reason: 'bad_request' });
         refuse(ws, 1008, handshake.error);
         return;
       }
@@ -302,6 +330,17 @@ export class SocketServer {
     this.options.metrics.refusedConnections.inc({ reason });
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
+
+  /** A malformed upgrade, answered in Herald's error shape and counted as `bad_request`. */
+  private refuseMalformed(socket: Duplex, message: string, status: 400 | 405 = 400): void {
+    this.options.metrics.refusedConnections.inc({ reason: 'bad_request' });
+    const body = JSON.stringify({ error: ErrorCode.BadRequest, message });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+        // RFC 6455 §4.4: a refused handshake names the version the server speaks.
+        `Sec-WebSocket-Version: 13\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
 }
 
 /**
@@ -318,6 +357,16 @@ function ignoreError(): void {}
 
 function expiryMs(token: VerifiedToken): number {
   return token.expiresAt === undefined ? Number.POSITIVE_INFINITY : token.expiresAt * 1000;
+}
+
+/**
+ * The URL of an upgrade's request target, or null when it has none: origin-form is read as a path and query only
+ * (`//x:99999/` is a path with an empty first segment, not a host and port), absolute-form (RFC 9112 §3.2.2) must
+ * parse whole. `new URL` would throw on either, inside Node's parser callback.
+ */
+function upgradeTarget(target: string | undefined): URL | null {
+  if (target === undefined) return null;
+  return target.startsWith('/') ? URL.parse(`http://herald.invalid${target}`) : URL.parse(target);
 }
 
 /** The token a browser offered as the `herald.token.<jwt>` subprotocol, if any. */

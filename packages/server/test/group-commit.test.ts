@@ -62,6 +62,9 @@ describe('GroupCommit', () => {
     const first = group.append([item('a')]);
     await new Promise((resolve) => setImmediate(resolve));
     const later = [group.append([item('b')]), group.append([item('c')]), group.append([item('d')])];
+    // One commit at a time: nothing of the later appends reaches the database while the first is in flight.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(transactions).toEqual([1]);
     gate.open();
     await Promise.all([first, ...later]);
     expect(transactions).toEqual([1, 3]);

@@ -146,7 +146,7 @@ describe('createTokenVerifier with a JWKS of every supported algorithm', () => {
   const signers = new Map<string, CryptoKey>();
 
   beforeAll(async () => {
-    const keys = [];
+    const keys: Record<string, unknown>[] = [];
     for (const alg of SUPPORTED) {
       const pair = await generateKeyPair(alg, { extractable: true });
       signers.set(alg, pair.privateKey);

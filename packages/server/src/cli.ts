@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { decodeJwt } from 'jose';
 import { mintToken } from './auth/mint-token.js';
 import { ConfigError, loadConfig } from './config.js';
 import { withDevSecrets } from './dev-secrets.js';
@@ -47,7 +48,14 @@ async function printToken(args: string[]): Promise<number> {
       console.error('herald token signs with HERALD_JWT_SECRET; this configuration verifies tokens from HERALD_JWKS_URL instead');
       return 1;
     }
-    console.log(await mintToken(config.jwtSecret, userId, parsed.values.ttl));
+    const token = await mintToken(config.jwtSecret, userId, parsed.values.ttl);
+    // A token this server would refuse is no use to print.
+    const { iat, exp } = decodeJwt(token);
+    if (config.jwtMaxTtlS !== undefined && exp! - iat! > config.jwtMaxTtlS) {
+      console.error(`--ttl ${parsed.values.ttl} is longer than HERALD_JWT_MAX_TTL_S (${config.jwtMaxTtlS} s), so Herald would refuse the token`);
+      return 1;
+    }
+    console.log(token);
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) console.error(error.message);

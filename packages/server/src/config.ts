@@ -17,6 +17,9 @@ const ConfigSchema = Type.Object({
   HERALD_JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   HERALD_JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
   HERALD_JWT_CLOCK_TOLERANCE_S: Type.Integer({ default: 5, minimum: 0, maximum: 300 }),
+  // An enum rather than a boolean: the error then lists the two accepted spellings.
+  HERALD_JWT_REQUIRE_EXP: Type.Enum(['true', 'false'], { default: 'true' }),
+  HERALD_JWT_MAX_TTL_S: Type.Optional(Type.Integer({ minimum: 1 })),
   HERALD_API_KEY: Type.Optional(Type.String({ minLength: 16 })),
   HERALD_PING_INTERVAL_MS: Type.Integer({ default: 30_000, minimum: 10 }),
   HERALD_IDLE_TIMEOUT_MS: Type.Integer({ default: 60_000, minimum: 20 }),
@@ -62,6 +65,10 @@ export interface Config {
   jwtIssuer?: string;
   jwtAudience?: string;
   jwtClockToleranceS: number;
+  /** Refuse tokens without an `exp` claim (the default): one without it would hold a socket open forever. */
+  jwtRequireExp: boolean;
+  /** When set, the most seconds a token may span from `iat` to `exp`; a token without `iat` is then refused. */
+  jwtMaxTtlS?: number;
   apiKey?: string;
   pingIntervalMs: number;
   idleTimeoutMs: number;
@@ -126,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtIssuer: raw.HERALD_JWT_ISSUER,
     jwtAudience: raw.HERALD_JWT_AUDIENCE,
     jwtClockToleranceS: raw.HERALD_JWT_CLOCK_TOLERANCE_S,
+    jwtRequireExp: raw.HERALD_JWT_REQUIRE_EXP === 'true',
+    jwtMaxTtlS: raw.HERALD_JWT_MAX_TTL_S,
     apiKey: raw.HERALD_API_KEY,
     pingIntervalMs: raw.HERALD_PING_INTERVAL_MS,
     idleTimeoutMs: raw.HERALD_IDLE_TIMEOUT_MS,
@@ -204,6 +213,11 @@ function checkConsistency(config: Config): void {
   if (config.cluster) checkCluster(config.cluster, config.databaseUrl);
   if ((config.jwtIssuer || config.jwtAudience) && !config.jwksUrl && !config.jwtSecret) {
     throw new ConfigError('Invalid configuration: HERALD_JWT_ISSUER and HERALD_JWT_AUDIENCE need HERALD_JWKS_URL or HERALD_JWT_SECRET');
+  }
+  if (config.jwtMaxTtlS !== undefined && !config.jwtRequireExp) {
+    throw new ConfigError(
+      'Invalid configuration: HERALD_JWT_MAX_TTL_S needs tokens with an exp claim; it cannot be combined with HERALD_JWT_REQUIRE_EXP=false',
+    );
   }
   if (config.production && !config.jwtSecret && !config.jwksUrl) {
     throw new ConfigError('Invalid configuration: HERALD_JWT_SECRET or HERALD_JWKS_URL is required when NODE_ENV=production');

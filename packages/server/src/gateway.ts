@@ -219,6 +219,8 @@ function createVerifier(config: Config): TokenVerifier {
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     clockToleranceS: config.jwtClockToleranceS,
+    requireExp: config.jwtRequireExp,
+    maxTtlS: config.jwtMaxTtlS,
   });
 }
 

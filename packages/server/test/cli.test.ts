@@ -41,6 +41,19 @@ describe.concurrent('the herald command', () => {
     await expect(jwtVerify(token, new TextEncoder().encode(`${SECRET}-other`))).rejects.toThrow(errors.JWSSignatureVerificationFailed);
   });
 
+  it('refuses a --ttl longer than HERALD_JWT_MAX_TTL_S, since Herald would refuse the token, and signs one of exactly that', async () => {
+    const env = { HERALD_JWT_SECRET: SECRET, HERALD_JWT_MAX_TTL_S: '3600' };
+    const [over, atLimit] = await Promise.all([herald(['token', 'alice', '--ttl', '61m'], env), herald(['token', 'alice', '--ttl', '1h'], env)]);
+    expect(over).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: '--ttl 61m is longer than HERALD_JWT_MAX_TTL_S (3600 s), so Herald would refuse the token\n',
+    });
+    expect(atLimit).toMatchObject({ code: 0, stderr: '' });
+    const { payload } = await jwtVerify(atLimit.stdout.trim(), new TextEncoder().encode(SECRET), { algorithms: ['HS256'] });
+    expect(payload.exp! - payload.iat!).toBe(3600);
+  });
+
   it('without a secret, generates one into the data directory once and signs with it', async () => {
     const cwd = tempDir();
     const dataDir = join(cwd, 'data');
@@ -75,6 +88,8 @@ describe.concurrent('the herald command', () => {
   it.each<{ env: Record<string, string>; names: string }>([
     { env: { HERALD_JWT_SECRET: 'too-short' }, names: 'HERALD_JWT_SECRET' },
     { env: { HERALD_JWT_SECRET: SECRET, HERALD_PORT: 'abc' }, names: 'HERALD_PORT' },
+    { env: { HERALD_JWT_SECRET: SECRET, HERALD_JWT_MAX_TTL_S: 'abc' }, names: 'HERALD_JWT_MAX_TTL_S' },
+    { env: { HERALD_JWT_SECRET: SECRET, HERALD_JWT_REQUIRE_EXP: 'maybe' }, names: 'HERALD_JWT_REQUIRE_EXP' },
   ])('exits 1 with one line naming $names for bad configuration', async ({ env, names }) => {
     const result = await herald(['token', 'alice'], env);
     expect(result.code).toBe(1);

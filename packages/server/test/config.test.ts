@@ -74,6 +74,15 @@ describe('loadConfig', () => {
     });
   });
 
+  it('refuses tokens without exp and sets no lifetime limit unless told otherwise', () => {
+    expect(loadConfig({})).toMatchObject({ jwtRequireExp: true, jwtMaxTtlS: undefined });
+    expect(loadConfig({ HERALD_JWT_REQUIRE_EXP: 'true', HERALD_JWT_MAX_TTL_S: '3600' })).toMatchObject({ jwtRequireExp: true, jwtMaxTtlS: 3600 });
+    expect(loadConfig({ HERALD_JWT_REQUIRE_EXP: 'false' }).jwtRequireExp).toBe(false);
+    expect(loadConfig({ HERALD_JWT_MAX_TTL_S: '1' }).jwtMaxTtlS).toBe(1);
+    // Empty is unset, as for every variable.
+    expect(loadConfig({ HERALD_JWT_REQUIRE_EXP: '', HERALD_JWT_MAX_TTL_S: '' })).toMatchObject({ jwtRequireExp: true, jwtMaxTtlS: undefined });
+  });
+
   it('syncs SQLite on every commit unless HERALD_SQLITE_SYNCHRONOUS says normal', () => {
     expect(loadConfig({}).sqliteSynchronous).toBe('full');
     expect(loadConfig({ HERALD_SQLITE_SYNCHRONOUS: 'normal' }).sqliteSynchronous).toBe('normal');
@@ -114,6 +123,20 @@ describe('loadConfig', () => {
     { env: { HERALD_MAX_CONNECTIONS_PER_USER: '0' }, names: 'HERALD_MAX_CONNECTIONS_PER_USER' },
     { env: { HERALD_MAX_CONNECTIONS_PER_ADDRESS: 'many' }, names: 'HERALD_MAX_CONNECTIONS_PER_ADDRESS' },
     { env: { HERALD_JWT_ISSUER: 'https://auth.example.com', HERALD_API_KEY: API_KEY }, names: 'HERALD_JWT_ISSUER' },
+    { env: { HERALD_JWT_REQUIRE_EXP: 'maybe' }, names: 'HERALD_JWT_REQUIRE_EXP', says: /allowed values \(true, false\)/ },
+    { env: { HERALD_JWT_REQUIRE_EXP: 'TRUE' }, names: 'HERALD_JWT_REQUIRE_EXP' },
+    { env: { HERALD_JWT_REQUIRE_EXP: '0' }, names: 'HERALD_JWT_REQUIRE_EXP' },
+    { env: { HERALD_JWT_REQUIRE_EXP: 'no' }, names: 'HERALD_JWT_REQUIRE_EXP' },
+    { env: { HERALD_JWT_MAX_TTL_S: 'abc' }, names: 'HERALD_JWT_MAX_TTL_S', says: /integer/ },
+    { env: { HERALD_JWT_MAX_TTL_S: '1h' }, names: 'HERALD_JWT_MAX_TTL_S', says: /integer/ },
+    { env: { HERALD_JWT_MAX_TTL_S: '-1' }, names: 'HERALD_JWT_MAX_TTL_S', says: />= 1/ },
+    { env: { HERALD_JWT_MAX_TTL_S: '0' }, names: 'HERALD_JWT_MAX_TTL_S', says: />= 1/ },
+    { env: { HERALD_JWT_MAX_TTL_S: '60.5' }, names: 'HERALD_JWT_MAX_TTL_S', says: /integer/ },
+    {
+      env: { HERALD_JWT_MAX_TTL_S: '3600', HERALD_JWT_REQUIRE_EXP: 'false' },
+      names: 'HERALD_JWT_MAX_TTL_S',
+      says: /cannot be combined with HERALD_JWT_REQUIRE_EXP=false/,
+    },
     { env: { NODE_ENV: 'production', HERALD_API_KEY: API_KEY }, names: 'HERALD_JWT_SECRET', says: /production/ },
     { env: { NODE_ENV: 'production', HERALD_JWT_SECRET: SECRET }, names: 'HERALD_API_KEY', says: /production/ },
   ];
@@ -128,6 +151,10 @@ describe('loadConfig', () => {
 
   it('names the variable in the message for a bad value, not only its path', () => {
     expect(configError({ HERALD_PORT: '70000' }).message).toBe('Invalid configuration: HERALD_PORT must be <= 65535');
+    expect(configError({ HERALD_JWT_MAX_TTL_S: '0' }).message).toBe('Invalid configuration: HERALD_JWT_MAX_TTL_S must be >= 1');
+    expect(configError({ HERALD_JWT_REQUIRE_EXP: 'maybe' }).message).toBe(
+      'Invalid configuration: HERALD_JWT_REQUIRE_EXP must be equal to one of the allowed values (true, false)',
+    );
   });
 });
 

@@ -128,4 +128,22 @@ describe('the herald process', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr.trimEnd().split('\n')).toEqual(['Invalid configuration: HERALD_PORT must be <= 65535']);
   });
+
+  it.each<{ env: Record<string, string>; line: string }>([
+    { env: { HERALD_JWT_MAX_TTL_S: '-1' }, line: 'Invalid configuration: HERALD_JWT_MAX_TTL_S must be >= 1' },
+    { env: { HERALD_JWT_MAX_TTL_S: 'abc' }, line: 'Invalid configuration: HERALD_JWT_MAX_TTL_S must be integer' },
+    {
+      env: { HERALD_JWT_REQUIRE_EXP: 'maybe' },
+      line: 'Invalid configuration: HERALD_JWT_REQUIRE_EXP must be equal to one of the allowed values (true, false)',
+    },
+  ])('refuses to start with $env: exit 1 and one line naming the variable', async ({ env, line }) => {
+    const cwd = tempDir();
+    const result = await runHerald(['start'], {
+      cwd,
+      env: cleanEnv({ HERALD_DATA_DIR: join(cwd, 'data'), HERALD_JWT_SECRET: SECRET, HERALD_API_KEY: API_KEY, ...env }),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toEqual([line]);
+  });
 });

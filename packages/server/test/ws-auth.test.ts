@@ -29,6 +29,9 @@ async function badTokenForms(userId: string): Promise<Array<{ name: string; toke
         return `${base64url({ alg: 'none', typ: 'JWT' })}.${payload}.${signature}`;
       })(),
     },
+    // HERALD_JWT_REQUIRE_EXP is on by default: a token without exp would keep its socket open for ever.
+    { name: 'without exp', token: await hs256({ sub: userId, iat: now }) },
+    { name: 'with a null exp', token: await hs256({ sub: userId, iat: now, exp: null }) },
     { name: 'without sub', token: await hs256({ exp: now + 3600 }) },
     { name: 'with an empty sub', token: await hs256({ sub: '', exp: now + 3600 }) },
     { name: 'with a numeric sub', token: await hs256({ sub: 42, exp: now + 3600 }) },

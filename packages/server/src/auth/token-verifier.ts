@@ -17,6 +17,10 @@ export interface TokenVerifierOptions {
   issuer?: string;
   audience?: string;
   clockToleranceS: number;
+  /** Refuse a token without `exp` (true unless said otherwise): it would keep a socket open for ever. */
+  requireExp?: boolean;
+  /** When set, the most seconds from `iat` to `exp`; a token without `iat`, or with one in the future, is refused. */
+  maxTtlS?: number;
 }
 
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
@@ -43,20 +47,24 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     throw new errors.JOSEAlgNotAllowed('unexpected algorithm');
   };
 
+  const requiredClaims = options.requireExp === false ? [] : ['exp'];
   return async (token) => {
     if (!token) throw unauthorized('Missing token');
     if (token.length > MAX_TOKEN_LENGTH) throw unauthorized('Token too large');
     let payload: JWTPayload;
     try {
+      // jose checks the claims only after the signature, and that exp and iat, when present, are numbers.
       ({ payload } = await jwtVerify(token, getKey, {
         algorithms,
         issuer: options.issuer,
         audience: options.audience,
         clockTolerance: options.clockToleranceS,
+        requiredClaims,
       }));
     } catch (error) {
       throw describeFailure(error);
     }
+    if (options.maxTtlS !== undefined) checkLifetime(payload, options.maxTtlS, options.clockToleranceS);
     const userId = payload.sub;
     if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
       throw unauthorized('Token has no usable sub claim');
@@ -65,12 +73,27 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 }
 
+/**
+ * The lifetime is `exp - iat` as the issuer wrote them, so the clock tolerance plays no part in it. An `iat` in
+ * the future would stretch the real lifetime (from now to `exp`) past the bound while `exp - iat` stays within it.
+ */
+function checkLifetime(payload: JWTPayload, maxTtlS: number, clockToleranceS: number): void {
+  const { iat, exp } = payload;
+  if (exp === undefined) throw unauthorized('Token has no exp claim');
+  if (iat === undefined) throw unauthorized('Token has no iat claim, so its lifetime cannot be checked');
+  if (iat > Date.now() / 1000 + clockToleranceS) throw unauthorized('Token iat is in the future');
+  if (exp - iat > maxTtlS) throw unauthorized('Token lifetime exceeds HERALD_JWT_MAX_TTL_S');
+}
+
 function hmacKey(secret: string): Promise<webcrypto.CryptoKey> {
   return webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
 }
 
 function describeFailure(error: unknown): HeraldError {
   if (error instanceof errors.JWTExpired) return unauthorized('Token expired', error);
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'exp' && error.reason === 'missing') {
+    return unauthorized('Token has no exp claim', error);
+  }
   if (error instanceof errors.JWTClaimValidationFailed) return unauthorized(`Token claim "${error.claim}" is invalid`, error);
   if (error instanceof errors.JWSSignatureVerificationFailed) return unauthorized('Token signature is invalid', error);
   if (error instanceof errors.JOSEAlgNotAllowed) return unauthorized('Token algorithm is not allowed', error);

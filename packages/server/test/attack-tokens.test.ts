@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { handshakeProtocols } from '@herald/protocol';
+import { handshakeProtocols, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@herald/protocol';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, uniqueUser, type TestGateway } from './helpers/gateway.js';
@@ -85,6 +85,113 @@ describe('attacks on tokens', () => {
     const rest = await fetch(`${gateway.baseUrl}/notifications`, { headers: { authorization: `Bearer ${bad}` } });
     expect(await rest.text()).not.toContain(bad.split('.')[2]);
     await client.close();
+  });
+});
+
+/** Where an upgrade carries its token(s); an array is that place repeated. */
+interface TokenPlaces {
+  subprotocol?: string | string[];
+  query?: string | string[];
+  authorization?: string | string[];
+}
+
+/** 'connected as <user>' or 'close <code>' for an upgrade that carries tokens in `places`. */
+async function placesOutcome(wsUrl: string, places: TokenPlaces): Promise<string> {
+  const list = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat());
+  const query = new URLSearchParams(list(places.query).map((token) => ['token', token]));
+  const protocols = list(places.subprotocol).map((token) => `${TOKEN_SUBPROTOCOL_PREFIX}${token}`);
+  const client = await TestClient.connect(query.size > 0 ? `${wsUrl}?${query}` : wsUrl, {
+    protocols: [SUBPROTOCOL, ...protocols],
+    // ws hands the headers to http.request, which sends an array as one header line per value; ws's type says string.
+    headers: (places.authorization === undefined ? {} : { authorization: places.authorization }) as Record<string, string>,
+  });
+  const outcome = await Promise.race([
+    client.closed.then(({ code }) => `close ${code}`),
+    client.waitForType('connected').then(([connected]) => `connected as ${connected!.payload.user_id}`),
+  ]);
+  await client.close();
+  return outcome;
+}
+
+describe('a token in more than one place (subprotocol, query, Authorization)', () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startGateway('sqlite');
+  });
+  afterAll(() => gateway.close());
+
+  it('refuses two different tokens in any two places, or in all three, with 4001, whichever place a proxy checked', async () => {
+    // Both genuine and for different users: a proxy that authorised the one it reads must not let Herald use the other.
+    const checked = uniqueUser('checked');
+    const smuggled = uniqueUser('smuggled');
+    const good = await gateway.token(checked);
+    const other = await gateway.token(smuggled);
+    const cases: TokenPlaces[] = [
+      { subprotocol: good, query: other },
+      { subprotocol: other, query: good },
+      { subprotocol: good, authorization: `Bearer ${other}` },
+      { subprotocol: other, authorization: `Bearer ${good}` },
+      { query: good, authorization: `Bearer ${other}` },
+      { query: other, authorization: `Bearer ${good}` },
+      { subprotocol: good, query: good, authorization: `Bearer ${other}` },
+      { subprotocol: good, query: other, authorization: `Bearer ${good}` },
+      { subprotocol: other, query: good, authorization: `Bearer ${good}` },
+      // A good token beside garbage: the garbage is not ignored because the good one came first.
+      { subprotocol: good, query: 'not-a-jwt' },
+      { query: good, authorization: 'Bearer not-a-jwt' },
+    ];
+    const failuresBefore = await metricValue(gateway.baseUrl, 'herald_auth_failures_total');
+    for (const places of cases) {
+      expect({ places, outcome: await placesOutcome(gateway.wsUrl, places) }).toEqual({ places, outcome: 'close 4001' });
+    }
+    expect(await metricValue(gateway.baseUrl, 'herald_auth_failures_total')).toBe(failuresBefore + cases.length);
+    expect(gateway.herald.isConnected(checked)).toBe(false);
+    expect(gateway.herald.isConnected(smuggled)).toBe(false);
+  });
+
+  it('refuses two different values repeated in one place', async () => {
+    const good = await gateway.token(uniqueUser('repeated'));
+    const other = await gateway.token(uniqueUser('repeated-other'));
+    const cases: TokenPlaces[] = [
+      { subprotocol: [good, other] },
+      { query: [good, other] },
+      { authorization: [`Bearer ${good}`, `Bearer ${other}`] },
+      { query: [good, good], subprotocol: other },
+    ];
+    for (const places of cases) {
+      expect({ places, outcome: await placesOutcome(gateway.wsUrl, places) }).toEqual({ places, outcome: 'close 4001' });
+    }
+  });
+
+  it('counts an empty value as a value: beside a good token it is a second, different one', async () => {
+    const good = await gateway.token(uniqueUser('empty'));
+    const cases: TokenPlaces[] = [
+      { subprotocol: good, query: '' },
+      { subprotocol: '', query: good },
+      { query: good, authorization: 'Bearer' },
+      { subprotocol: good, authorization: 'Bearer   ' },
+    ];
+    for (const places of cases) {
+      expect({ places, outcome: await placesOutcome(gateway.wsUrl, places) }).toEqual({ places, outcome: 'close 4001' });
+    }
+  });
+
+  it('accepts the same token in two places, in all three, or twice in one (the control for the refusals above)', async () => {
+    const user = uniqueUser('same');
+    const token = await gateway.token(user);
+    const cases: TokenPlaces[] = [
+      { subprotocol: token, query: token },
+      { subprotocol: token, authorization: `Bearer ${token}` },
+      { query: token, authorization: `bearer  ${token} ` },
+      { subprotocol: token, query: token, authorization: `Bearer ${token}` },
+      { query: [token, token] },
+      { authorization: [`Bearer ${token}`, `Bearer ${token}`] },
+      // Another scheme carries no Herald token (a browser may send cached Basic credentials for the site).
+      { query: token, authorization: `Basic ${Buffer.from('someone:pw').toString('base64')}` },
+    ];
+    for (const places of cases) {
+      expect({ places, outcome: await placesOutcome(gateway.wsUrl, places) }).toEqual({ places, outcome: `connected as ${user}` });
+    }
   });
 });
 

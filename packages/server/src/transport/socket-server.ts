@@ -1,15 +1,16 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CloseCode, ErrorCode, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, WS_PATH } from '@herald/protocol';
+import { CloseCode, ErrorCode, SUBPROTOCOL, WS_PATH } from '@herald/protocol';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { bearerToken, type TokenVerifier, type VerifiedToken } from '../auth/token-verifier.js';
+import type { TokenVerifier, VerifiedToken } from '../auth/token-verifier.js';
 import type { HeraldError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
 import { decodeClientFrame } from './client-frame.js';
 import { Connection } from './connection.js';
 import { encodeError, encodeTokenExpired, encodeTokenRefreshed, PING_FRAME, PONG_FRAME } from './encode.js';
+import { handshakeToken } from './handshake-token.js';
 import { KeepaliveWheel } from './keepalive-wheel.js';
 import { attachConnection, sharedListeners } from './socket-listeners.js';
 import type { StreamSync } from './stream-sync.js';
@@ -193,11 +194,7 @@ export class SocketServer {
   /** Never rejects: a failure is the Handshake's, so the handshake slot it holds is always given back. */
   private async authenticate(request: IncomingMessage, url: URL): Promise<Handshake> {
     try {
-      const token =
-        protocolToken(request.headers['sec-websocket-protocol']) ??
-        url.searchParams.get('token') ??
-        bearerToken(request.headers.authorization);
-      const verified = await this.options.verifyToken(token ?? undefined);
+      const verified = await this.options.verifyToken(handshakeToken(request, url));
       // Two values would leave the replay's start to whichever one a reader picks.
       const [since, ...more] = url.searchParams.getAll('since');
       if (more.length > 0) return { ok: false, error: 'since must be given once' };
@@ -367,14 +364,4 @@ function expiryMs(token: VerifiedToken): number {
 function upgradeTarget(target: string | undefined): URL | null {
   if (target === undefined) return null;
   return target.startsWith('/') ? URL.parse(`http://herald.invalid${target}`) : URL.parse(target);
-}
-
-/** The token a browser offered as the `herald.token.<jwt>` subprotocol, if any. */
-function protocolToken(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  for (const entry of header.split(',')) {
-    const protocol = entry.trim();
-    if (protocol.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) return protocol.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
-  }
-  return undefined;
 }

@@ -47,6 +47,12 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     if (!options.ops.accepting()) reply.header('connection', 'close');
     done(null, payload);
   });
+  // Every answer is only what its Content-Type says: a browser never sniffs a JSON error or a metrics text into
+  // HTML or script. The inbox page adds its own policy (inbox-page.ts).
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    done(null, payload);
+  });
   await app.register(cors, {
     // With no list configured the API answers any origin; it needs a bearer token anyway, never cookies.
     origin: options.allowedOrigins.length > 0 ? options.allowedOrigins : true,

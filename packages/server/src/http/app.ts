@@ -40,17 +40,15 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   countClientErrors(app.server, options.ops.metrics);
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(handleError);
-  // close() ends the keep-alive connections that are idle when it begins, but one whose request is still running
-  // goes back to keep-alive after its response and holds close() open for the whole keep-alive timeout (72 s),
-  // past a supervisor's grace period. While stopping, every response ends its connection instead.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (!options.ops.accepting()) reply.header('connection', 'close');
-    done(null, payload);
-  });
-  // Every answer is only what its Content-Type says: a browser never sniffs a JSON error or a metrics text into
-  // HTML or script. The inbox page adds its own policy (inbox-page.ts).
+  // One hook for every response, publish included:
+  // - every answer is only what its Content-Type says: a browser never sniffs a JSON error or a metrics text into
+  //   HTML or script (the inbox page adds its own policy, inbox-page.ts);
+  // - close() ends the keep-alive connections that are idle when it begins, but one whose request is still running
+  //   goes back to keep-alive after its response and holds close() open for the whole keep-alive timeout (72 s),
+  //   past a supervisor's grace period. While stopping, every response ends its connection instead.
   app.addHook('onSend', (_request, reply, payload, done) => {
     void reply.header('x-content-type-options', 'nosniff');
+    if (!options.ops.accepting()) void reply.header('connection', 'close');
     done(null, payload);
   });
   await app.register(cors, {

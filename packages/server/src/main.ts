@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { withDevSecrets } from './dev-secrets.js';
 import { Herald } from './gateway.js';
+import { redactSecretsInText } from './logger.js';
 
 /** `npm start` / `herald start`: serve until SIGTERM or SIGINT, then stop gracefully and exit 0. */
 export async function serve(): Promise<void> {
@@ -23,7 +24,8 @@ export async function serve(): Promise<void> {
     if (error instanceof ConfigError) {
       console.error(error.message);
     } else {
-      console.error(`Herald could not start: ${(error as Error).message}`);
+      // A driver's error can quote the connection string it was given: never its password.
+      console.error(`Herald could not start: ${redactSecretsInText((error as Error).message)}`);
     }
     process.exit(1);
   }
@@ -42,6 +44,6 @@ export async function serve(): Promise<void> {
 }
 
 function describeDatabase(url: string): string {
-  // Never log a PostgreSQL password.
+  // Never log a PostgreSQL password (nor the user name beside it).
   return /^postgres(ql)?:\/\//.test(url) ? url.replace(/\/\/[^@/]*@/, '//***@') : url;
 }

@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** JWKS members that are private key material (RFC 7518 §6.2.2, §6.3.2, §6.4.1): never written anywhere. */
 const JWK_PRIVATE_FIELDS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
@@ -7,9 +7,10 @@ const JWK_PRIVATE_FIELDS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
  * JSON logs on stdout, at every level free of secrets: Authorization, Cookie and the token subprotocol header,
  * token query parameters, the raw bytes of a request Node's parser refused (fastify logs the parser's error,
  * `rawPacket` included, at trace), and the private members of JSON Web Keys are redacted wherever they appear.
+ * `destination` is stdout unless given (tests read what would be written).
  */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     redact: {
       paths: [
@@ -31,7 +32,8 @@ export function createLogger(level: string): Logger {
       req: (request: { method?: string; url?: string }) => ({ method: request.method, url: redactUrl(request.url) }),
       err: serializeError,
     },
-  });
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 export function redactUrl(url: string | undefined): string | undefined {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { handshakeProtocols } from '@herald/protocol';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
 import { uniqueUser } from './helpers/gateway.js';
 import { cleanEnv, HeraldProcess, runHerald } from './helpers/herald-process.js';
 import { hs256, nowS } from './helpers/hs256.js';
@@ -216,5 +217,58 @@ describe('no secret reaches a log line at HERALD_LOG_LEVEL=trace', () => {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+  });
+});
+
+describe("the logger's redaction, path by path", () => {
+  const written = (log: (logger: ReturnType<typeof createLogger>) => void): string => {
+    let text = '';
+    log(createLogger('trace', { write: (line: string) => (text += line) }));
+    return text;
+  };
+  const secret = `s3cret-${randomBytes(8).toString('hex')}`;
+
+  it('headers: Authorization, Cookie, the token subprotocol and X-Api-Key, in req and on their own', () => {
+    const headers = { authorization: `Bearer ${secret}`, cookie: `a=${secret}`, 'sec-websocket-protocol': `herald.token.${secret}`, 'x-api-key': secret, host: 'kept' };
+    const text = written((logger) => {
+      logger.trace({ headers }, 'headers');
+      logger.trace({ req: { headers } }, 'req headers');
+      logger.trace({ request: { headers } }, 'request headers');
+    });
+    expect(text).toContain('kept');
+    expect(leaks(text, [secret])).toEqual([]);
+  });
+
+  it('a request is its method and its URL with the token query parameter removed', () => {
+    const text = written((logger) => logger.trace({ req: { method: 'GET', url: `/ws?a=1&token=${secret}#x`, headers: { cookie: secret } } }, 'req'));
+    expect(text).toContain('"url":"/ws?a=1&token=[redacted]#x"');
+    expect(leaks(text, [secret])).toEqual([]);
+  });
+
+  it('the private members of a JSON Web Key or key set, wherever it is logged', () => {
+    const jwk = { kty: 'RSA', kid: 'kept-kid', n: 'public-n', e: 'AQAB', d: `${secret}d`, p: `${secret}p`, q: `${secret}q`, dp: `${secret}dp`, dq: `${secret}dq`, qi: `${secret}qi` };
+    const oct = { kty: 'oct', kid: 'oct', k: `${secret}k` };
+    const text = written((logger) => {
+      logger.debug({ jwk }, 'a key');
+      logger.debug({ keys: [jwk, oct] }, 'a key set');
+      logger.debug({ jwks: { keys: [jwk, oct] } }, 'a key set response');
+    });
+    expect(text).toContain('kept-kid');
+    expect(text).toContain('public-n');
+    expect(leaks(text, [secret])).toEqual([]);
+  });
+
+  it("an error's raw packet, and URL passwords and query tokens in its message and stack", () => {
+    const error = Object.assign(new Error(`connect to postgres://herald:${secret}@db/x failed; GET /n?token=${secret}`), {
+      code: 'HPE_TEST',
+      rawPacket: Buffer.from(`GET /?token=${secret} HTTP/1.1\r\n`),
+    });
+    const text = written((logger) => {
+      logger.trace({ err: error }, 'client error');
+      logger.trace({ err: new Error('wrapped', { cause: error }) }, 'wrapped');
+    });
+    expect(text).toContain('"code":"HPE_TEST"');
+    expect(text).toContain('postgres://herald:***@db/x');
+    expect(leaks(text, [secret])).toEqual([]);
   });
 });

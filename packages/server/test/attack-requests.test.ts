@@ -5,7 +5,7 @@ import { handshakeProtocols } from '@herald/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/mint-token.js';
 import { TEST_API_KEY, TEST_SECRET, uniqueUser } from './helpers/gateway.js';
-import { cleanEnv, HeraldProcess, type Exit } from './helpers/herald-process.js';
+import { startHerald, type Exit, type HeraldProcess } from './helpers/herald-process.js';
 import { clientFrame, rawConnection } from './helpers/raw-http.js';
 import { TestClient } from './helpers/ws-client.js';
 
@@ -142,19 +142,12 @@ describe('malformed requests against a real herald start', () => {
   let url: string;
   let exit: Exit | undefined;
   beforeAll(async () => {
-    child = new HeraldProcess(['start'], {
-      cwd: dir,
-      env: cleanEnv({
-        HERALD_HOST: '127.0.0.1',
-        HERALD_PORT: '0',
-        HERALD_DATA_DIR: join(dir, 'data'),
-        HERALD_JWT_SECRET: TEST_SECRET,
-        HERALD_API_KEY: TEST_API_KEY,
-        HERALD_ALLOWED_ORIGINS: ORIGIN,
-      }),
-    });
+    ({ child, url } = await startHerald(dir, {
+      HERALD_JWT_SECRET: TEST_SECRET,
+      HERALD_API_KEY: TEST_API_KEY,
+      HERALD_ALLOWED_ORIGINS: ORIGIN,
+    }));
     void child.exited.then((result) => (exit = result));
-    ({ url } = (await child.waitForLog((entry) => entry['msg'] === 'Herald is listening')) as { url: string });
   });
   afterAll(async () => {
     child.kill('SIGTERM');

@@ -7,7 +7,7 @@ import { handshakeProtocols, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@hera
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, uniqueUser, type TestGateway } from './helpers/gateway.js';
-import { cleanEnv, HeraldProcess } from './helpers/herald-process.js';
+import { startHerald } from './helpers/herald-process.js';
 import { hs256, nowS } from './helpers/hs256.js';
 import { metricValue } from './helpers/metric-value.js';
 import { TestClient } from './helpers/ws-client.js';
@@ -276,19 +276,8 @@ describe('tokens never reach the logs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-log-scan-'));
     const secret = 'log-scan-secret-that-is-long-enough-for-hs256';
     const apiKey = 'log-scan-api-key-0123456789';
-    const child = new HeraldProcess(['start'], {
-      cwd: dir,
-      env: cleanEnv({
-        HERALD_HOST: '127.0.0.1',
-        HERALD_PORT: '0',
-        HERALD_DATA_DIR: join(dir, 'data'),
-        HERALD_JWT_SECRET: secret,
-        HERALD_API_KEY: apiKey,
-        HERALD_LOG_LEVEL: 'debug',
-      }),
-    });
+    const { child, url } = await startHerald(dir, { HERALD_JWT_SECRET: secret, HERALD_API_KEY: apiKey, HERALD_LOG_LEVEL: 'debug' });
     try {
-      const { url } = await child.waitForLog((entry) => entry['msg'] === 'Herald is listening');
       const wsUrl = `${String(url).replace('http', 'ws')}/ws/notifications`;
       const user = uniqueUser('logged');
       const good = await hs256({ sub: user, exp: nowS() + 60 }, secret);

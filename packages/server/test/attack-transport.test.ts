@@ -6,7 +6,7 @@ import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/mint-token.js';
 import { startGateway, TEST_API_KEY, TEST_SECRET, uniqueUser, type TestGateway } from './helpers/gateway.js';
-import { cleanEnv, HeraldProcess } from './helpers/herald-process.js';
+import { startHerald, type HeraldProcess } from './helpers/herald-process.js';
 import { clientFrame, rawConnection } from './helpers/raw-http.js';
 import { TestClient } from './helpers/ws-client.js';
 import { waitUntil } from './helpers/wait-until.js';
@@ -164,18 +164,11 @@ describe('protocol errors on refused WebSockets', () => {
   let child: HeraldProcess;
   let url: string;
   beforeAll(async () => {
-    child = new HeraldProcess(['start'], {
-      cwd: dir,
-      env: cleanEnv({
-        HERALD_HOST: '127.0.0.1',
-        HERALD_PORT: '0',
-        HERALD_DATA_DIR: join(dir, 'data'),
-        HERALD_JWT_SECRET: TEST_SECRET,
-        HERALD_API_KEY: TEST_API_KEY,
-        HERALD_MAX_CONNECTIONS_PER_USER: '1',
-      }),
-    });
-    ({ url } = (await child.waitForLog((entry) => entry['msg'] === 'Herald is listening')) as { url: string });
+    ({ child, url } = await startHerald(dir, {
+      HERALD_JWT_SECRET: TEST_SECRET,
+      HERALD_API_KEY: TEST_API_KEY,
+      HERALD_MAX_CONNECTIONS_PER_USER: '1',
+    }));
   });
   afterAll(async () => {
     child.kill('SIGTERM');

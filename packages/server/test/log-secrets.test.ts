@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { uniqueUser } from './helpers/gateway.js';
-import { cleanEnv, HeraldProcess, runHerald } from './helpers/herald-process.js';
+import { cleanEnv, runHerald, startHerald } from './helpers/herald-process.js';
 import { hs256, nowS } from './helpers/hs256.js';
 import { rawConnection } from './helpers/raw-http.js';
 import { TestClient } from './helpers/ws-client.js';
@@ -110,20 +110,8 @@ interface Run {
 
 async function runAtTrace(env: Record<string, string>, apiKey: string): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-log-secrets-'));
-  const child = new HeraldProcess(['start'], {
-    cwd: dir,
-    env: cleanEnv({
-      HERALD_HOST: '127.0.0.1',
-      HERALD_PORT: '0',
-      HERALD_DATA_DIR: join(dir, 'data'),
-      HERALD_JWT_SECRET: SECRET,
-      HERALD_API_KEY: apiKey,
-      HERALD_LOG_LEVEL: 'trace',
-      ...env,
-    }),
-  });
+  const { child, url } = await startHerald(dir, { HERALD_JWT_SECRET: SECRET, HERALD_API_KEY: apiKey, HERALD_LOG_LEVEL: 'trace', ...env });
   try {
-    const { url } = await child.waitForLog((entry) => entry['msg'] === 'Herald is listening');
     const user = uniqueUser('log-secrets');
     const tokens = {
       good: await hs256({ sub: user, exp: nowS() + 60 }, SECRET),

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/mint-token.js';
 import { databaseKinds, dropDatabase, freshPostgresUrl, type DatabaseKind } from './helpers/databases.js';
-import { cleanEnv, HeraldProcess } from './helpers/herald-process.js';
+import { startHerald } from './helpers/herald-process.js';
 import { TestClient } from './helpers/ws-client.js';
 
 const SECRET = 'shutdown-test-secret-long-enough-for-hs256';
@@ -89,21 +89,14 @@ describe.each(databaseKinds)('SIGTERM while publishes are in flight (%s)', (kind
     const databaseUrl = kind === 'sqlite' ? join(cwd, 'data', 'herald.db') : await freshPostgresUrl();
     if (kind === 'postgres') cleanups.push(() => dropDatabase(databaseUrl));
 
-    const child = new HeraldProcess(['start'], {
-      cwd,
-      env: cleanEnv({
-        HERALD_HOST: '127.0.0.1',
-        HERALD_PORT: '0',
-        HERALD_DATA_DIR: join(cwd, 'data'),
-        HERALD_DATABASE_URL: databaseUrl,
-        HERALD_JWT_SECRET: SECRET,
-        HERALD_API_KEY: API_KEY,
-        HERALD_LOG_LEVEL: 'info',
-        HERALD_SHUTDOWN_TIMEOUT_MS: '5000',
-      }),
+    const { child, url } = await startHerald(cwd, {
+      HERALD_DATABASE_URL: databaseUrl,
+      HERALD_JWT_SECRET: SECRET,
+      HERALD_API_KEY: API_KEY,
+      HERALD_LOG_LEVEL: 'info',
+      HERALD_SHUTDOWN_TIMEOUT_MS: '5000',
     });
     cleanups.push(() => child.kill('SIGKILL'));
-    const url = (await child.waitForLog((entry) => entry['msg'] === 'Herald is listening'))['url'] as string;
     const wsUrl = `${url.replace(/^http/, 'ws')}/ws/notifications`;
 
     const run = Math.random().toString(36).slice(2, 8);

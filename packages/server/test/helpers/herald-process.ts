@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The `herald` command as installed (it runs the built dist/, which `npm test` builds first). */
@@ -100,6 +101,31 @@ export class HeraldProcess {
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
+  }
+}
+
+export interface StartedHerald {
+  child: HeraldProcess;
+  /** http://127.0.0.1:<port>, from the "Herald is listening" line. */
+  url: string;
+}
+
+/**
+ * `herald start` on 127.0.0.1 and a port of its own, with its data under `<dir>/data` and `env` on top; resolves
+ * once it is listening. A start that fails kills the process before rejecting, so nothing is left running.
+ */
+export async function startHerald(dir: string, env: Record<string, string>, timeoutMs?: number): Promise<StartedHerald> {
+  const child = new HeraldProcess(['start'], {
+    cwd: dir,
+    env: cleanEnv({ HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_DATA_DIR: join(dir, 'data'), ...env }),
+  });
+  try {
+    const line = await child.waitForLog((entry) => entry['msg'] === 'Herald is listening', timeoutMs);
+    return { child, url: line['url'] as string };
+  } catch (error) {
+    child.kill('SIGKILL');
+    await child.exited;
+    throw error;
   }
 }
 

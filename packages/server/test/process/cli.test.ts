@@ -1,0 +1,102 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanEnv, runHerald } from '../helpers/herald-process.js';
+
+const SECRET = 'cli-test-secret-that-is-long-enough-for-hs256';
+
+// Each run starts a Node process (about a second of CPU), so the tests run side by side and are few: the
+// configuration rules themselves are covered in config.test.ts.
+describe.concurrent('the herald command', () => {
+  const dirs: string[] = [];
+  const tempDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const herald = (args: string[], env: Record<string, string>) => {
+    const cwd = tempDir();
+    return runHerald(args, { env: cleanEnv({ HERALD_DATA_DIR: join(cwd, 'data'), ...env }), cwd });
+  };
+
+  it('prints a token for the user, signed with HERALD_JWT_SECRET, valid for the --ttl', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const result = await herald(['token', 'alice', '--ttl', '5m'], { HERALD_JWT_SECRET: SECRET });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const token = result.stdout.trim();
+    expect(result.stdout).toBe(`${token}\n`);
+    expect(decodeProtectedHeader(token).alg).toBe('HS256');
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(SECRET), { algorithms: ['HS256'] });
+    expect(payload.sub).toBe('alice');
+    expect(payload.exp! - payload.iat!).toBe(300);
+    expect(payload.iat).toBeGreaterThanOrEqual(before - 1);
+    expect(payload.iat).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 1);
+    // Signed with that secret and no other.
+    await expect(jwtVerify(token, new TextEncoder().encode(`${SECRET}-other`))).rejects.toThrow(errors.JWSSignatureVerificationFailed);
+  });
+
+  it('refuses a --ttl longer than HERALD_JWT_MAX_TTL_S, since Herald would refuse the token, and signs one of exactly that', async () => {
+    const env = { HERALD_JWT_SECRET: SECRET, HERALD_JWT_MAX_TTL_S: '3600' };
+    const [over, atLimit] = await Promise.all([herald(['token', 'alice', '--ttl', '61m'], env), herald(['token', 'alice', '--ttl', '1h'], env)]);
+    expect(over).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: '--ttl 61m is longer than HERALD_JWT_MAX_TTL_S (3600 s), so Herald would refuse the token\n',
+    });
+    expect(atLimit).toMatchObject({ code: 0, stderr: '' });
+    const { payload } = await jwtVerify(atLimit.stdout.trim(), new TextEncoder().encode(SECRET), { algorithms: ['HS256'] });
+    expect(payload.exp! - payload.iat!).toBe(3600);
+  });
+
+  it('without a secret, generates one into the data directory once and signs with it', async () => {
+    const cwd = tempDir();
+    const dataDir = join(cwd, 'data');
+    const env = cleanEnv({ HERALD_DATA_DIR: dataDir });
+    const first = await runHerald(['token', 'carol'], { env, cwd });
+    expect(first.code).toBe(0);
+    const secret = readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim();
+    // 32 random bytes, base64url: 43 characters.
+    expect(secret).toMatch(/^[\w-]{43}$/);
+    const { payload } = await jwtVerify(first.stdout.trim(), new TextEncoder().encode(secret));
+    expect(payload.sub).toBe('carol');
+
+    // A second run reuses the file: tokens minted earlier stay valid.
+    const second = await runHerald(['token', 'dave'], { env, cwd });
+    expect(second.code).toBe(0);
+    expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim()).toBe(secret);
+    expect((await jwtVerify(second.stdout.trim(), new TextEncoder().encode(secret))).payload.sub).toBe('dave');
+  });
+
+  it.each([
+    { name: 'no user id', args: ['token'] },
+    { name: 'an unknown command', args: ['frobnicate'] },
+  ])('exits non-zero with the usage for $name', async ({ args }) => {
+    const result = await herald(args, { HERALD_JWT_SECRET: SECRET });
+    expect(result.code).not.toBe(0);
+    expect(result.code).not.toBeNull();
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('Usage:');
+    expect(result.stderr).toContain('herald token <user-id>');
+  });
+
+  it.each<{ env: Record<string, string>; names: string }>([
+    { env: { HERALD_JWT_SECRET: 'too-short' }, names: 'HERALD_JWT_SECRET' },
+    { env: { HERALD_JWT_SECRET: SECRET, HERALD_PORT: 'abc' }, names: 'HERALD_PORT' },
+    { env: { HERALD_JWT_SECRET: SECRET, HERALD_JWT_MAX_TTL_S: 'abc' }, names: 'HERALD_JWT_MAX_TTL_S' },
+    { env: { HERALD_JWT_SECRET: SECRET, HERALD_JWT_REQUIRE_EXP: 'maybe' }, names: 'HERALD_JWT_REQUIRE_EXP' },
+  ])('exits 1 with one line naming $names for bad configuration', async ({ env, names }) => {
+    const result = await herald(['token', 'alice'], env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Invalid configuration: /);
+    expect(lines[0]).toContain(names);
+  });
+});

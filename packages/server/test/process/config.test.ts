@@ -1,0 +1,220 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { withDevSecrets } from '../../src/dev-secrets.js';
+
+const SECRET = 'a-secret-that-is-at-least-32-characters-long';
+const API_KEY = 'an-api-key-long-enough';
+
+/** The ConfigError that `env` causes; fails the test when loadConfig accepts it. */
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('defaults to 127.0.0.1:8000, 30 s pings, 60 s idle timeout and SQLite in ./data', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      production: false,
+      host: '127.0.0.1',
+      port: 8000,
+      pingIntervalMs: 30_000,
+      idleTimeoutMs: 60_000,
+      dataDir: './data',
+      databaseUrl: './data/herald.db',
+      allowedOrigins: [],
+      logLevel: 'info',
+    });
+    expect(config.jwtSecret).toBeUndefined();
+    expect(config.apiKey).toBeUndefined();
+  });
+
+  it('reads every documented variable', () => {
+    const config = loadConfig({
+      HERALD_HOST: '0.0.0.0',
+      HERALD_PORT: '9100',
+      HERALD_DATABASE_URL: 'postgres://u:p@db:5432/herald',
+      HERALD_JWT_SECRET: SECRET,
+      HERALD_JWKS_URL: 'https://auth.example.com/api/auth/jwks',
+      HERALD_JWT_ISSUER: 'https://auth.example.com',
+      HERALD_JWT_AUDIENCE: 'herald',
+      HERALD_API_KEY: API_KEY,
+      HERALD_PING_INTERVAL_MS: '1000',
+      HERALD_IDLE_TIMEOUT_MS: '2500',
+      HERALD_MAX_MESSAGE_BYTES: '4096',
+      HERALD_MAX_CONNECTIONS_PER_USER: '3',
+      HERALD_MAX_CONNECTIONS_PER_ADDRESS: '7',
+      HERALD_ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:3000',
+      HERALD_LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 9100,
+      databaseUrl: 'postgres://u:p@db:5432/herald',
+      jwtSecret: SECRET,
+      jwksUrl: 'https://auth.example.com/api/auth/jwks',
+      jwtIssuer: 'https://auth.example.com',
+      jwtAudience: 'herald',
+      apiKey: API_KEY,
+      pingIntervalMs: 1000,
+      idleTimeoutMs: 2500,
+      maxMessageBytes: 4096,
+      maxConnectionsPerUser: 3,
+      maxConnectionsPerAddress: 7,
+      allowedOrigins: ['https://app.example.com', 'http://localhost:3000'],
+      logLevel: 'warn',
+    });
+  });
+
+  it('refuses tokens without exp and sets no lifetime limit unless told otherwise', () => {
+    expect(loadConfig({})).toMatchObject({ jwtRequireExp: true, jwtMaxTtlS: undefined });
+    expect(loadConfig({ HERALD_JWT_REQUIRE_EXP: 'true', HERALD_JWT_MAX_TTL_S: '3600' })).toMatchObject({ jwtRequireExp: true, jwtMaxTtlS: 3600 });
+    expect(loadConfig({ HERALD_JWT_REQUIRE_EXP: 'false' }).jwtRequireExp).toBe(false);
+    expect(loadConfig({ HERALD_JWT_MAX_TTL_S: '1' }).jwtMaxTtlS).toBe(1);
+    // Empty is unset, as for every variable.
+    expect(loadConfig({ HERALD_JWT_REQUIRE_EXP: '', HERALD_JWT_MAX_TTL_S: '' })).toMatchObject({ jwtRequireExp: true, jwtMaxTtlS: undefined });
+  });
+
+  it('syncs SQLite on every commit unless HERALD_SQLITE_SYNCHRONOUS says normal', () => {
+    expect(loadConfig({}).sqliteSynchronous).toBe('full');
+    expect(loadConfig({ HERALD_SQLITE_SYNCHRONOUS: 'normal' }).sqliteSynchronous).toBe('normal');
+  });
+
+  it('puts the default database in HERALD_DATA_DIR and treats an empty variable as unset', () => {
+    expect(loadConfig({ HERALD_DATA_DIR: '/var/lib/herald' }).databaseUrl).toBe('/var/lib/herald/herald.db');
+    expect(loadConfig({ HERALD_PORT: '', HERALD_HOST: '' })).toMatchObject({ port: 8000, host: '127.0.0.1' });
+  });
+
+  it('accepts port 0 (any free port) and production with a secret and an API key', () => {
+    expect(loadConfig({ HERALD_PORT: '0' }).port).toBe(0);
+    const production = loadConfig({ NODE_ENV: 'production', HERALD_JWT_SECRET: SECRET, HERALD_API_KEY: API_KEY });
+    expect(production.production).toBe(true);
+    const jwks = loadConfig({ NODE_ENV: 'production', HERALD_JWKS_URL: 'http://auth:3000/jwks', HERALD_API_KEY: API_KEY });
+    expect(jwks.jwksUrl).toBe('http://auth:3000/jwks');
+  });
+
+  const bad: Array<{ env: NodeJS.ProcessEnv; names: string; says?: RegExp }> = [
+    { env: { HERALD_PORT: 'abc' }, names: 'HERALD_PORT', says: /integer/ },
+    { env: { HERALD_PORT: '70000' }, names: 'HERALD_PORT', says: /<= 65535/ },
+    { env: { HERALD_PORT: '-1' }, names: 'HERALD_PORT', says: />= 0/ },
+    { env: { HERALD_PORT: '80.5' }, names: 'HERALD_PORT', says: /integer/ },
+    { env: { HERALD_PING_INTERVAL_MS: '-1' }, names: 'HERALD_PING_INTERVAL_MS' },
+    { env: { HERALD_PING_INTERVAL_MS: 'soon' }, names: 'HERALD_PING_INTERVAL_MS' },
+    { env: { HERALD_IDLE_TIMEOUT_MS: '30000' }, names: 'HERALD_IDLE_TIMEOUT_MS', says: /HERALD_PING_INTERVAL_MS/ },
+    { env: { HERALD_PING_INTERVAL_MS: '5000', HERALD_IDLE_TIMEOUT_MS: '4000' }, names: 'HERALD_IDLE_TIMEOUT_MS' },
+    { env: { HERALD_JWT_SECRET: 'short' }, names: 'HERALD_JWT_SECRET', says: /32/ },
+    { env: { HERALD_JWKS_URL: 'ftp://auth.example.com/jwks' }, names: 'HERALD_JWKS_URL' },
+    { env: { HERALD_JWKS_URL: 'auth.example.com/jwks' }, names: 'HERALD_JWKS_URL' },
+    { env: { HERALD_API_KEY: 'short' }, names: 'HERALD_API_KEY' },
+    { env: { HERALD_ALLOWED_ORIGINS: 'https://ok.example.com,not an origin' }, names: 'HERALD_ALLOWED_ORIGINS', says: /not an origin/ },
+    { env: { HERALD_ALLOWED_ORIGINS: 'https://app.example.com/path' }, names: 'HERALD_ALLOWED_ORIGINS' },
+    { env: { HERALD_LOG_LEVEL: 'loud' }, names: 'HERALD_LOG_LEVEL' },
+    { env: { HERALD_SQLITE_SYNCHRONOUS: 'off' }, names: 'HERALD_SQLITE_SYNCHRONOUS' },
+    { env: { HERALD_SQLITE_SYNCHRONOUS: 'FULL' }, names: 'HERALD_SQLITE_SYNCHRONOUS' },
+    { env: { HERALD_MAX_MESSAGE_BYTES: '10' }, names: 'HERALD_MAX_MESSAGE_BYTES' },
+    { env: { HERALD_MAX_CONNECTIONS_PER_USER: '0' }, names: 'HERALD_MAX_CONNECTIONS_PER_USER' },
+    { env: { HERALD_MAX_CONNECTIONS_PER_ADDRESS: 'many' }, names: 'HERALD_MAX_CONNECTIONS_PER_ADDRESS' },
+    { env: { HERALD_JWT_ISSUER: 'https://auth.example.com', HERALD_API_KEY: API_KEY }, names: 'HERALD_JWT_ISSUER' },
+    { env: { HERALD_JWT_REQUIRE_EXP: 'maybe' }, names: 'HERALD_JWT_REQUIRE_EXP', says: /allowed values \(true, false\)/ },
+    { env: { HERALD_JWT_REQUIRE_EXP: 'TRUE' }, names: 'HERALD_JWT_REQUIRE_EXP' },
+    { env: { HERALD_JWT_REQUIRE_EXP: '0' }, names: 'HERALD_JWT_REQUIRE_EXP' },
+    { env: { HERALD_JWT_REQUIRE_EXP: 'no' }, names: 'HERALD_JWT_REQUIRE_EXP' },
+    { env: { HERALD_JWT_MAX_TTL_S: 'abc' }, names: 'HERALD_JWT_MAX_TTL_S', says: /integer/ },
+    { env: { HERALD_JWT_MAX_TTL_S: '1h' }, names: 'HERALD_JWT_MAX_TTL_S', says: /integer/ },
+    { env: { HERALD_JWT_MAX_TTL_S: '-1' }, names: 'HERALD_JWT_MAX_TTL_S', says: />= 1/ },
+    { env: { HERALD_JWT_MAX_TTL_S: '0' }, names: 'HERALD_JWT_MAX_TTL_S', says: />= 1/ },
+    { env: { HERALD_JWT_MAX_TTL_S: '60.5' }, names: 'HERALD_JWT_MAX_TTL_S', says: /integer/ },
+    {
+      env: { HERALD_JWT_MAX_TTL_S: '3600', HERALD_JWT_REQUIRE_EXP: 'false' },
+      names: 'HERALD_JWT_MAX_TTL_S',
+      says: /cannot be combined with HERALD_JWT_REQUIRE_EXP=false/,
+    },
+    { env: { NODE_ENV: 'production', HERALD_API_KEY: API_KEY }, names: 'HERALD_JWT_SECRET', says: /production/ },
+    { env: { NODE_ENV: 'production', HERALD_JWT_SECRET: SECRET }, names: 'HERALD_API_KEY', says: /production/ },
+  ];
+
+  it.each(bad)('refuses $env with one line naming $names', ({ env, names, says }) => {
+    const error = configError(env);
+    expect(error.message).toMatch(/^Invalid configuration: /);
+    expect(error.message).toContain(names);
+    expect(error.message).not.toContain('\n');
+    if (says) expect(error.message).toMatch(says);
+  });
+
+  it('names the variable in the message for a bad value, not only its path', () => {
+    expect(configError({ HERALD_PORT: '70000' }).message).toBe('Invalid configuration: HERALD_PORT must be <= 65535');
+    expect(configError({ HERALD_JWT_MAX_TTL_S: '0' }).message).toBe('Invalid configuration: HERALD_JWT_MAX_TTL_S must be >= 1');
+    expect(configError({ HERALD_JWT_REQUIRE_EXP: 'maybe' }).message).toBe(
+      'Invalid configuration: HERALD_JWT_REQUIRE_EXP must be equal to one of the allowed values (true, false)',
+    );
+  });
+});
+
+describe('withDevSecrets', () => {
+  const dirs: string[] = [];
+  const tempDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-config-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('generates a JWT secret and an API key once into the data directory, then reuses them', () => {
+    const dataDir = join(tempDir(), 'nested', 'data');
+    const first = withDevSecrets(loadConfig({ HERALD_DATA_DIR: dataDir }));
+    expect(first.created).toEqual({ jwtSecretFile: join(dataDir, 'jwt-secret'), apiKeyFile: join(dataDir, 'api-key') });
+    // 32 random bytes, base64url: 43 characters.
+    expect(first.config.jwtSecret).toMatch(/^[\w-]{43}$/);
+    expect(first.config.apiKey).toMatch(/^[\w-]{43}$/);
+    expect(first.config.jwtSecret).not.toBe(first.config.apiKey);
+    expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim()).toBe(first.config.jwtSecret);
+    expect(readFileSync(join(dataDir, 'api-key'), 'utf8').trim()).toBe(first.config.apiKey);
+    // Secrets: readable by the owner only.
+    expect(statSync(join(dataDir, 'jwt-secret')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dataDir, 'api-key')).mode & 0o777).toBe(0o600);
+
+    const second = withDevSecrets(loadConfig({ HERALD_DATA_DIR: dataDir }));
+    expect(second.created).toEqual({});
+    expect(second.config.jwtSecret).toBe(first.config.jwtSecret);
+    expect(second.config.apiKey).toBe(first.config.apiKey);
+
+    // Another data directory gets its own.
+    const other = withDevSecrets(loadConfig({ HERALD_DATA_DIR: tempDir() }));
+    expect(other.config.jwtSecret).not.toBe(first.config.jwtSecret);
+  });
+
+  it('keeps configured values and writes no file for them', () => {
+    const dataDir = tempDir();
+    const { config, created } = withDevSecrets(loadConfig({ HERALD_DATA_DIR: dataDir, HERALD_JWT_SECRET: SECRET, HERALD_API_KEY: API_KEY }));
+    expect(created).toEqual({});
+    expect(config).toMatchObject({ jwtSecret: SECRET, apiKey: API_KEY });
+    expect(() => statSync(join(dataDir, 'jwt-secret'))).toThrow(/^ENOENT: no such file or directory/);
+    expect(() => statSync(join(dataDir, 'api-key'))).toThrow(/^ENOENT: no such file or directory/);
+  });
+
+  it('generates no HS256 secret when tokens come from a JWKS endpoint', () => {
+    const dataDir = tempDir();
+    const { config, created } = withDevSecrets(loadConfig({ HERALD_DATA_DIR: dataDir, HERALD_JWKS_URL: 'https://auth.example.com/jwks' }));
+    expect(config.jwtSecret).toBeUndefined();
+    expect(created).toEqual({ apiKeyFile: join(dataDir, 'api-key') });
+  });
+
+  it('replaces a secret file that is too short to be safe', () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'jwt-secret'), 'weak\n');
+    const { config, created } = withDevSecrets(loadConfig({ HERALD_DATA_DIR: dataDir, HERALD_API_KEY: API_KEY }));
+    expect(created.jwtSecretFile).toBe(join(dataDir, 'jwt-secret'));
+    expect(config.jwtSecret).toMatch(/^[\w-]{43}$/);
+    expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim()).toBe(config.jwtSecret);
+  });
+});

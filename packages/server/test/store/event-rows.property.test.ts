@@ -1,0 +1,33 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { eventRows } from '../../src/store/event-rows.js';
+import { encodeEvent } from '../../src/transport/encode.js';
+
+const inputs = fc.record({
+  userId: fc.string({ minLength: 1, maxLength: 20 }),
+  type: fc.constantFrom('new_notification' as const, 'task_update' as const),
+  // Keys with quotes, backslashes, control characters and lone surrogates: the text around them is built by hand.
+  key: fc.option(fc.string({ unit: 'binary', maxLength: 30 }), { nil: null }),
+  payload: fc.dictionary(fc.string({ unit: 'binary' }), fc.jsonValue()),
+});
+
+describe('property: an event serialised once', () => {
+  it('has the JSON text that serialising its payload gives, and the frame that serialising the frame gives', () => {
+    fc.assert(
+      fc.property(inputs, fc.integer({ min: 1, max: 2 ** 40 }), (input, seq) => {
+        const { event, notification } = eventRows(input, seq, new Date(0).toISOString());
+        expect(event.payloadJson).toBe(JSON.stringify(event.payload));
+        expect(JSON.parse(event.payloadJson)).toEqual(JSON.parse(JSON.stringify(event.payload)));
+        const frame = encodeEvent(event).toString();
+        expect(frame).toBe(JSON.stringify({ type: input.type, seq, payload: event.payload }));
+        if (input.type === 'new_notification') {
+          expect(notification?.payloadJson).toBe(JSON.stringify(input.payload));
+          expect(event.payload).toMatchObject({ id: notification?.id, key: input.key, status: 'unread', read_at: null });
+        } else {
+          expect(notification).toBeNull();
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

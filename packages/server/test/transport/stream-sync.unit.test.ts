@@ -1,0 +1,586 @@
+import { CloseCode } from '@herald/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hub, type AdmitResult } from '../../src/hub/hub.js';
+import type { Metrics } from '../../src/metrics.js';
+import type { Store, StoredEvent } from '../../src/store/store.js';
+import type { Connection } from '../../src/transport/connection.js';
+import { StreamSync } from '../../src/transport/stream-sync.js';
+import { latch, type Latch } from '../helpers/latch.js';
+import { counterValue, framesArrived, SocketPairs, testMetrics, type ClientSide } from '../helpers/socket-pair.js';
+
+const pairs = new SocketPairs();
+beforeAll(() => pairs.start());
+afterAll(() => pairs.stop());
+
+/**
+ * The Store seam, in memory: each user's stream, a log of the reads, and reads that a test can hold to force one
+ * ordering of a read and a live event. A held read has taken its answer already and hands it over on release,
+ * as a query that finished on the database but whose answer is still on its way.
+ */
+class MemoryStore implements Store {
+  readonly streams = new Map<string, StoredEvent[]>();
+  readonly reads: string[] = [];
+  headError: Error | undefined;
+  eventsError: Error | undefined;
+  #holdHead: { userId: string; gate: Latch; taken: Latch } | undefined;
+  #holdEvents: { userId: string; gate: Latch; taken: Latch } | undefined;
+
+  /** Stores `count` more events of `userId`, numbered on from its head; returns them. */
+  add(userId: string, count: number, payload: Record<string, unknown> = {}): StoredEvent[] {
+    const stream = this.streams.get(userId) ?? [];
+    this.streams.set(userId, stream);
+    const added = Array.from({ length: count }, (_, i): StoredEvent => ({
+      userId,
+      seq: stream.length + i + 1,
+      type: 'task_update',
+      payload: { n: stream.length + i + 1, ...payload },
+      createdAt: '2026-12-01T00:00:00.000Z',
+    }));
+    stream.push(...added);
+    return added;
+  }
+
+  holdNextHead(userId: string): { taken: Promise<void>; release: () => void } {
+    this.#holdHead = { userId, gate: latch(), taken: latch() };
+    return { taken: this.#holdHead.taken.reached, release: this.#holdHead.gate.open };
+  }
+
+  holdNextEvents(userId: string): { taken: Promise<void>; release: () => void } {
+    this.#holdEvents = { userId, gate: latch(), taken: latch() };
+    return { taken: this.#holdEvents.taken.reached, release: this.#holdEvents.gate.open };
+  }
+
+  async headSeq(userId: string): Promise<number> {
+    this.reads.push(`head ${userId}`);
+    if (this.headError) throw this.headError;
+    const head = this.streams.get(userId)?.length ?? 0;
+    const hold = this.#holdHead?.userId === userId ? this.#holdHead : undefined;
+    if (hold) {
+      this.#holdHead = undefined;
+      hold.taken.open();
+      await hold.gate.reached;
+    }
+    return head;
+  }
+
+  async eventsAfter(userId: string, since: number, limit: number): Promise<StoredEvent[]> {
+    this.reads.push(`events ${userId} after ${since} limit ${limit}`);
+    if (this.eventsError) throw this.eventsError;
+    const events = (this.streams.get(userId) ?? []).filter((event) => event.seq > since).slice(0, limit);
+    const hold = this.#holdEvents?.userId === userId ? this.#holdEvents : undefined;
+    if (hold) {
+      this.#holdEvents = undefined;
+      hold.taken.open();
+      await hold.gate.reached;
+    }
+    return events;
+  }
+
+  migrate = unused;
+  append = unused;
+  markRead = unused;
+  markAllRead = unused;
+  listNotifications = unused;
+  unreadCount = unused;
+  ping = unused;
+  close = unused;
+}
+
+async function unused(): Promise<never> {
+  throw new Error('not used by StreamSync');
+}
+
+interface Setup {
+  store: MemoryStore;
+  hub: Hub;
+  metrics: Metrics;
+  sync: StreamSync;
+  errors: { connection: Connection; error: unknown }[];
+  /** A connection of `userId`, admitted to the hub as the transport does before opening it. */
+  tab(userId: string, maxBufferedBytes?: number): Promise<{ connection: Connection; client: ClientSide }>;
+}
+
+function setup(options: { pageSize?: number; admit?: (connection: Connection) => Promise<AdmitResult> } = {}): Setup {
+  const store = new MemoryStore();
+  const hub = new Hub({ maxConnectionsPerUser: 100, maxConnectionsPerAddress: 100 });
+  const metrics = testMetrics();
+  const errors: Setup['errors'] = [];
+  const sync = new StreamSync({
+    store,
+    hub,
+    metrics,
+    pingIntervalMs: 25_000,
+    ...(options.pageSize !== undefined && { pageSize: options.pageSize }),
+    ...(options.admit && { admit: options.admit }),
+    onError: (connection, error) => errors.push({ connection, error }),
+  });
+  let id = 1;
+  return {
+    store,
+    hub,
+    metrics,
+    sync,
+    errors,
+    async tab(userId, maxBufferedBytes) {
+      const made = await pairs.connection(userId, { id: id++, metrics, ...(maxBufferedBytes && { maxBufferedBytes }) });
+      expect(hub.admit(made.connection).ok).toBe(true);
+      return made;
+    },
+  };
+}
+
+/** The seqs of the stream events a client received, in order. */
+function seqsOf(client: ClientSide): number[] {
+  return client.frames.map((text) => JSON.parse(text)).filter((frame) => 'seq' in frame && frame.type !== 'connected').map((frame) => frame.seq);
+}
+
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 30));
+}
+
+describe('StreamSync.open', () => {
+  it('starts a client without since at the head, without reading events, and then delivers live', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection, client } = await s.tab('u');
+    await s.sync.open(connection, undefined);
+    expect(await framesArrived(client, 1)).toEqual([
+      { type: 'connected', payload: { user_id: 'u', seq: 3, since: 3, ping_interval_ms: 25_000 } },
+    ]);
+    expect(s.store.reads).toEqual(['head u']);
+    expect(connection.catchingUp).toBe(false);
+    expect(connection.lastSeq).toBe(3);
+    const [fourth] = s.store.add('u', 1);
+    s.sync.deliver(fourth!);
+    await framesArrived(client, 2);
+    expect(seqsOf(client)).toEqual([4]);
+    expect(await counterValue(s.metrics.eventsDelivered)).toBe(1);
+  });
+
+  it('replays from since, in order, and then goes live', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection, client } = await s.tab('u');
+    await s.sync.open(connection, 1);
+    await framesArrived(client, 3);
+    expect(JSON.parse(client.frames[0]!).payload).toMatchObject({ seq: 3, since: 1 });
+    expect(seqsOf(client)).toEqual([2, 3]);
+    expect(connection.catchingUp).toBe(false);
+    expect(await counterValue(s.metrics.eventsDelivered)).toBe(2);
+    s.sync.deliver(s.store.add('u', 1)[0]!);
+    await framesArrived(client, 4);
+    expect(seqsOf(client)).toEqual([2, 3, 4]);
+  });
+
+  it('starts a client ahead of the store (a reset database) at the head', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection, client } = await s.tab('u');
+    await s.sync.open(connection, 10);
+    const [connected] = (await framesArrived(client, 1)) as { payload: unknown }[];
+    expect(connected!.payload).toMatchObject({ seq: 3, since: 3 });
+    expect(connection.lastSeq).toBe(3);
+    expect(connection.catchingUp).toBe(false);
+  });
+
+  it('reads page after page until a short page, with the configured page size', async () => {
+    const s = setup({ pageSize: 2 });
+    s.store.add('u', 4);
+    const { connection, client } = await s.tab('u');
+    await s.sync.open(connection, 0);
+    expect(s.store.reads).toEqual(['head u', 'events u after 0 limit 2', 'events u after 2 limit 2', 'events u after 4 limit 2']);
+    await framesArrived(client, 5);
+    expect(seqsOf(client)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('reads 500 events a page by default', async () => {
+    const s = setup();
+    s.store.add('u', 2);
+    const { connection } = await s.tab('u');
+    await s.sync.open(connection, 0);
+    expect(s.store.reads).toEqual(['head u', 'events u after 0 limit 500']);
+  });
+
+  it('reads again when an event was offered while it read (pendingHigh past the page)', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection, client } = await s.tab('u');
+    const held = s.store.holdNextEvents('u');
+    const opened = s.sync.open(connection, 0);
+    await held.taken;
+    s.sync.deliver(s.store.add('u', 1)[0]!);
+    expect(connection.pendingHigh).toBe(4);
+    held.release();
+    await opened;
+    await framesArrived(client, 5);
+    expect(seqsOf(client)).toEqual([1, 2, 3, 4]);
+    expect(connection.catchingUp).toBe(false);
+  });
+
+  it('reads the store when an event was offered between the head read and going live', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection, client } = await s.tab('u');
+    const held = s.store.holdNextHead('u');
+    const opened = s.sync.open(connection, undefined);
+    await held.taken;
+    s.sync.deliver(s.store.add('u', 1)[0]!);
+    held.release();
+    await opened;
+    expect(s.store.reads).toEqual(['head u', 'events u after 3 limit 500']);
+    await framesArrived(client, 2);
+    expect(seqsOf(client)).toEqual([4]);
+  });
+
+  it('reads the store for a client that asked for the head but was not at it when the head was read', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection, client } = await s.tab('u');
+    const held = s.store.holdNextHead('u');
+    const opened = s.sync.open(connection, undefined);
+    await held.taken;
+    // A resume frame while the head read waits: the client's later word, from seq 1.
+    await s.sync.resume(connection, 1);
+    held.release();
+    await opened;
+    await framesArrived(client, 3);
+    expect(seqsOf(client)).toEqual([2, 3]);
+    expect(JSON.parse(client.frames[0]!).payload).toMatchObject({ seq: 3, since: 3 });
+  });
+
+  it('closes a connection that admission refused, and counts it', async () => {
+    const s = setup({ admit: async () => ({ ok: false, code: CloseCode.TooManyConnections, reason: 'full here' }) });
+    const { connection, client } = await s.tab('u');
+    await s.sync.open(connection, undefined);
+    expect(await client.closed).toEqual({ code: CloseCode.TooManyConnections, reason: 'full here' });
+    expect(await counterValue(s.metrics.refusedConnections, { reason: 'limit' })).toBe(1);
+    expect(s.store.reads).toEqual([]);
+    expect(client.frames).toEqual([]);
+  });
+
+  it('goes on once admission says yes', async () => {
+    const admitted: Connection[] = [];
+    const s = setup({ admit: async (connection) => (admitted.push(connection), { ok: true }) });
+    const { connection, client } = await s.tab('u');
+    await s.sync.open(connection, undefined);
+    expect(admitted).toEqual([connection]);
+    expect(await framesArrived(client, 1)).toHaveLength(1);
+    expect(await counterValue(s.metrics.refusedConnections)).toBe(0);
+  });
+
+  it('stops when the connection closed during admission', async () => {
+    const s = setup({
+      admit: async (connection) => {
+        connection.close(1000, 'gone');
+        return { ok: true };
+      },
+    });
+    const { connection } = await s.tab('u');
+    await s.sync.open(connection, undefined);
+    expect(s.store.reads).toEqual([]);
+  });
+
+  it('stops when the connection closed during the head read', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection } = await s.tab('u');
+    const held = s.store.holdNextHead('u');
+    const opened = s.sync.open(connection, 0);
+    await held.taken;
+    connection.close(1000, 'gone');
+    held.release();
+    await opened;
+    expect(s.store.reads).toEqual(['head u']);
+  });
+
+  it('hands a failed head read to onError', async () => {
+    const s = setup();
+    const failure = new Error('database down');
+    s.store.headError = failure;
+    const { connection, client } = await s.tab('u');
+    await s.sync.open(connection, 0);
+    expect(s.errors).toEqual([{ connection, error: failure }]);
+    await settle();
+    expect(client.frames).toEqual([]);
+  });
+
+  it('hands a failed replay read to onError and stays behind', async () => {
+    const s = setup();
+    s.store.add('u', 2);
+    const failure = new Error('read failed');
+    s.store.eventsError = failure;
+    const { connection } = await s.tab('u');
+    await s.sync.open(connection, 0);
+    expect(s.errors).toEqual([{ connection, error: failure }]);
+    expect(connection.catchingUp).toBe(true);
+  });
+
+  it('throws away a page read for a position that a resume replaced', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection, client } = await s.tab('u');
+    const held = s.store.holdNextEvents('u');
+    const opened = s.sync.open(connection, 0);
+    await held.taken;
+    await s.sync.resume(connection, 2);
+    held.release();
+    await opened;
+    await framesArrived(client, 2);
+    await settle();
+    expect(seqsOf(client)).toEqual([3]);
+    expect(s.store.reads.filter((read) => read.startsWith('events'))).toEqual(['events u after 0 limit 500', 'events u after 2 limit 500']);
+  });
+
+  it('stops a replay when the client turns out too slow for its bound', async () => {
+    const s = setup();
+    s.store.add('u', 3, { text: 'x'.repeat(400) });
+    const { connection, client } = await s.tab('u', 300);
+    await s.sync.open(connection, 0);
+    expect((await client.closed).code).toBe(CloseCode.SlowConsumer);
+    expect(connection.lastSeq).toBe(0);
+    expect(await counterValue(s.metrics.eventsDelivered)).toBe(0);
+    expect(s.store.reads).toEqual(['head u', 'events u after 0 limit 500']);
+    // Closed, so it never goes live.
+    expect(connection.catchingUp).toBe(true);
+  });
+
+  it('sends nothing from a page read for a connection that closed meanwhile', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection } = await s.tab('u');
+    const held = s.store.holdNextEvents('u');
+    const opened = s.sync.open(connection, 0);
+    await held.taken;
+    connection.close(1000, 'gone');
+    held.release();
+    await opened;
+    expect(await counterValue(s.metrics.drops, { reason: 'closed' })).toBe(0);
+    expect(connection.lastSeq).toBe(0);
+  });
+
+  describe('with a client that stopped reading', () => {
+    // 16 KiB frames against a 64 KiB bound: a page of 400 (6.4 MB) fills the kernel's buffers, and then only
+    // waiting for the socket to drain keeps the replay from judging a healthy client slow.
+    const bound = 64 * 1024;
+    const events = 400;
+    const text = 'x'.repeat(16 * 1024);
+
+    async function stalled() {
+      const s = setup();
+      s.store.add('u', events, { text });
+      const tab = await s.tab('u', bound);
+      tab.client.socket.pause();
+      const opened = s.sync.open(tab.connection, 0);
+      // Until the replay waits on the full socket.
+      const deadline = Date.now() + 5000;
+      while (tab.connection.ws.bufferedAmount === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await settle();
+      return { ...s, ...tab, opened };
+    }
+
+    it('waits for the socket to drain instead of closing it, and then sends every event', async () => {
+      const { connection, client, opened } = await stalled();
+      expect(connection.closed).toBe(false);
+      expect(connection.lastSeq).toBeLessThan(events);
+      client.socket.resume();
+      await opened;
+      await framesArrived(client, events + 1, 10_000);
+      expect(seqsOf(client)).toEqual(Array.from({ length: events }, (_, i) => i + 1));
+      expect(connection.closed).toBe(false);
+    });
+
+    it('stops at once when the connection closes while it waits', async () => {
+      const s = await stalled();
+      const sentBefore = s.connection.lastSeq;
+      s.connection.close(1000, 'gone');
+      s.client.socket.resume();
+      await s.opened;
+      expect(s.connection.lastSeq).toBe(sentBefore);
+      expect(await counterValue(s.metrics.drops, { reason: 'closed' })).toBe(0);
+    });
+
+    it('leaves the rest of the page to a resume that came while it waited', async () => {
+      const s = await stalled();
+      const sentBefore = s.connection.lastSeq;
+      await s.sync.resume(s.connection, events - 1);
+      s.client.socket.resume();
+      await s.opened;
+      await framesArrived(s.client, sentBefore + 2, 10_000);
+      await settle();
+      // What went out before the resume, then only what the resume asked for.
+      const seqs = seqsOf(s.client);
+      expect(seqs.slice(0, sentBefore)).toEqual(Array.from({ length: sentBefore }, (_, i) => i + 1));
+      expect(seqs.slice(sentBefore)).toEqual([events]);
+      expect(s.connection.catchingUp).toBe(false);
+    });
+  });
+
+  it('paces a replay of frames larger than half the bound, sending every one in order', async () => {
+    const s = setup();
+    s.store.add('u', 6, { text: 'x'.repeat(400) });
+    const { connection, client } = await s.tab('u', 1000);
+    await s.sync.open(connection, 0);
+    await framesArrived(client, 7);
+    expect(seqsOf(client)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(connection.closed).toBe(false);
+    expect(connection.lastSeq).toBe(6);
+    expect(connection.catchingUp).toBe(false);
+  });
+});
+
+describe('StreamSync.deliver', () => {
+  it('does nothing for a user with no tab here', async () => {
+    const s = setup();
+    s.sync.deliver(s.store.add('nobody', 1)[0]!);
+    expect(await counterValue(s.metrics.eventsDelivered)).toBe(0);
+  });
+
+  it('sends to every live tab, skips the ones catching up, and counts what it sent', async () => {
+    const s = setup();
+    s.store.add('u', 1);
+    const a = await s.tab('u');
+    const b = await s.tab('u');
+    await s.sync.open(a.connection, undefined);
+    await s.sync.open(b.connection, undefined);
+    const behind = await s.tab('u');
+    s.sync.deliver(s.store.add('u', 1)[0]!);
+    await framesArrived(a.client, 2);
+    await framesArrived(b.client, 2);
+    expect(seqsOf(a.client)).toEqual([2]);
+    expect(seqsOf(b.client)).toEqual([2]);
+    expect(behind.client.frames).toEqual([]);
+    expect(behind.connection.pendingHigh).toBe(2);
+    expect(await counterValue(s.metrics.eventsDelivered)).toBe(2);
+  });
+
+  it('catches a tab up from the store when a live event shows a gap', async () => {
+    const s = setup();
+    s.store.add('u', 1);
+    const { connection, client } = await s.tab('u');
+    await s.sync.open(connection, undefined);
+    s.store.add('u', 2);
+    s.sync.deliver(s.store.streams.get('u')![2]!);
+    await framesArrived(client, 3);
+    expect(seqsOf(client)).toEqual([2, 3]);
+    expect(s.store.reads).toEqual(['head u', 'events u after 1 limit 500']);
+  });
+});
+
+describe('StreamSync.resume', () => {
+  it('replays after since again, whatever was sent', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection, client } = await s.tab('u');
+    await s.sync.open(connection, undefined);
+    await s.sync.resume(connection, 1);
+    await framesArrived(client, 3);
+    expect(seqsOf(client)).toEqual([2, 3]);
+    expect(connection.resumeGeneration).toBe(1);
+    expect(connection.pendingHigh).toBe(3);
+    expect(connection.catchingUp).toBe(false);
+  });
+
+  it('resumes a client ahead of the store from the head, with nothing to send', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection, client } = await s.tab('u');
+    await s.sync.open(connection, undefined);
+    await s.sync.resume(connection, 9);
+    expect(connection.lastSeq).toBe(3);
+    await settle();
+    expect(client.frames).toHaveLength(1);
+  });
+
+  it('hands a failed head read to onError', async () => {
+    const s = setup();
+    const { connection } = await s.tab('u');
+    await s.sync.open(connection, undefined);
+    const failure = new Error('down');
+    s.store.headError = failure;
+    await s.sync.resume(connection, 0);
+    expect(s.errors).toEqual([{ connection, error: failure }]);
+    expect(connection.resumeGeneration).toBe(0);
+  });
+
+  it('does nothing for a connection that closed during the head read', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection } = await s.tab('u');
+    await s.sync.open(connection, undefined);
+    const held = s.store.holdNextHead('u');
+    const resumed = s.sync.resume(connection, 0);
+    await held.taken;
+    connection.close(1000, 'gone');
+    held.release();
+    await resumed;
+    expect(connection.resumeGeneration).toBe(0);
+    expect(connection.lastSeq).toBe(3);
+    expect(s.store.reads).toEqual(['head u', 'head u']);
+  });
+
+  it('leaves the replay to a catch-up already running', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection, client } = await s.tab('u');
+    const held = s.store.holdNextEvents('u');
+    const opened = s.sync.open(connection, 0);
+    await held.taken;
+    await s.sync.resume(connection, 1);
+    expect(s.store.reads.filter((read) => read.startsWith('events'))).toHaveLength(1);
+    held.release();
+    await opened;
+    await framesArrived(client, 3);
+    expect(seqsOf(client)).toEqual([2, 3]);
+  });
+});
+
+describe('StreamSync.resyncAll and broadcast', () => {
+  it('re-reads the store for every open, live connection, and only those', async () => {
+    const s = setup();
+    const live = await s.tab('live');
+    const closed = await s.tab('closed');
+    const behind = await s.tab('behind');
+    s.store.add('live', 1);
+    s.store.add('closed', 1);
+    await s.sync.open(live.connection, undefined);
+    await s.sync.open(closed.connection, undefined);
+    closed.connection.close(1000, 'gone');
+    // Missed while the link between nodes was down: no later event shows the gap.
+    s.store.add('live', 2);
+    s.store.add('closed', 2);
+    s.store.reads.length = 0;
+    await s.sync.resyncAll();
+    expect(s.store.reads).toEqual(['events live after 1 limit 500']);
+    await framesArrived(live.client, 3);
+    expect(seqsOf(live.client)).toEqual([2, 3]);
+    expect(behind.connection.catchingUp).toBe(true);
+  });
+
+  it('re-reads many connections, more than run at once', async () => {
+    const s = setup();
+    const tabs = [];
+    for (let i = 0; i < 20; i++) {
+      const tab = await s.tab(`user-${i}`);
+      await s.sync.open(tab.connection, undefined);
+      s.store.add(`user-${i}`, 1);
+      tabs.push(tab);
+    }
+    await s.sync.resyncAll();
+    for (const tab of tabs) {
+      await framesArrived(tab.client, 2);
+      expect(seqsOf(tab.client)).toEqual([1]);
+    }
+  });
+
+  it('sends a broadcast to every connection, live or not', async () => {
+    const s = setup();
+    const a = await s.tab('a');
+    const b = await s.tab('b');
+    await s.sync.open(a.connection, undefined);
+    s.sync.broadcast({ type: 'maintenance', payload: { at: 'noon' } });
+    const [, broadcastA] = await framesArrived(a.client, 2);
+    const [broadcastB] = await framesArrived(b.client, 1);
+    expect(broadcastA).toEqual({ type: 'maintenance', broadcast: true, payload: { at: 'noon' } });
+    expect(broadcastB).toEqual(broadcastA);
+  });
+});

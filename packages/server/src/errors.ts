@@ -39,3 +39,11 @@ export function unauthorized(message = 'Unauthorized', cause?: unknown): HeraldE
 export function badRequest(message: string): HeraldError {
   return new HeraldError(ErrorCode.BadRequest, message);
 }
+
+/**
+ * Herald could not start: a setting is wrong or a service it needs did not answer. The message names the
+ * variable (e.g. HERALD_REDIS_URL) and is printed as one line; nothing that was opened stays open.
+ */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}

@@ -19,9 +19,17 @@ export interface BrokerHandlers {
 /**
  * Carries stored events from the node that stored them to the nodes that hold the user's connections.
  *
- * Guarantees: at most once per node and no ordering promise; an event is published only after it is durable,
- * so a receiver that sees a gap in seq or misses an event entirely can always read it back from the store. The
- * publishing node's own connections get the event without depending on any other process.
+ * Guarantee: each event reaches each node that holds the user zero or more times, in any order. Zero, because a
+ * node can miss it (the cluster's pub/sub keeps nothing for a node that is cut off or not yet subscribed, and a
+ * publish that failed is retried only for the newest event of each user); more than once, because a publish that
+ * failed may have gone through all the same and is sent again; in any order, because events of one user stored
+ * by different nodes interleave and a retried one arrives after later ones. Receivers make it exact: an event
+ * is published only after it is durable, so a connection drops what it already has by seq, reads a gap from the
+ * store, and re-reads the store on `resync` for misses that no later event shows (StreamSync and Connection do
+ * this). The publishing node's own connections get the event once, at once, without depending on any other
+ * process.
+ *
+ * A broadcast is not stored: it reaches each node at most once, and a node cut off when it is sent never gets it.
  */
 export interface Broker {
   /** Where received events go; set once by the composition root. */

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import { createClient } from 'redis';
+import { StartupError } from '../errors.js';
+import { redactSecretsInText } from '../logger.js';
 
 export type RedisClient = ReturnType<typeof createClient>;
 
@@ -40,13 +42,20 @@ export class RedisLink {
     this.watch(this.subscriber, 'subscriber');
   }
 
-  /** Connects both; rejects (naming HERALD_REDIS_URL, never its password) when Redis does not answer at start-up. */
+  /**
+   * Connects both; when Redis does not answer at start-up (or refuses the credentials) rejects with a
+   * StartupError naming HERALD_REDIS_URL, never its password, having ended both connections: nothing keeps the
+   * process alive but an attempt already in flight, which gives up within its connect timeout or retry delay.
+   */
   async connect(): Promise<void> {
+    const attempts = [this.commands.connect(), this.subscriber.connect()];
     try {
-      await Promise.all([this.commands.connect(), this.subscriber.connect()]);
+      await Promise.all(attempts);
     } catch (error) {
       this.destroy();
-      throw new Error(`HERALD_REDIS_URL: Redis did not answer (${(error as Error).message})`, { cause: error });
+      // The other connection may be mid-attempt: one that gets through after all is ended as soon as it does.
+      for (const attempt of attempts) attempt.then(() => this.destroy(), () => this.destroy());
+      throw new StartupError(`HERALD_REDIS_URL: Redis did not answer (${redactSecretsInText(messageOf(error))})`, { cause: error });
     }
     this.started = true;
   }
@@ -60,10 +69,10 @@ export class RedisLink {
     await Promise.all([quit(this.commands), quit(this.subscriber)]);
   }
 
+  /** Ends both at once. Unconditional: a client that is not open may still hold a socket it was connecting. */
   private destroy(): void {
-    for (const client of [this.commands, this.subscriber]) {
-      if (client.isOpen) client.destroy();
-    }
+    this.commands.destroy();
+    this.subscriber.destroy();
   }
 
   private retryDelay(retries: number, cause: Error): number | Error {
@@ -93,4 +102,8 @@ async function quit(client: RedisClient): Promise<void> {
   // close() waits for replies in flight; a client that is reconnecting has none worth waiting for.
   if (client.isReady) await client.close().catch(() => client.destroy());
   else client.destroy();
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { MemoryPresence } from './memory-presence.js';
 import type { Presence } from './presence.js';
 import type { RedisLink } from './redis-link.js';
+import { decodePresenceMessage, encodePresenceMessage, type PresenceMessage } from './wire.js';
+import { WireDrops } from './wire-drops.js';
 
 export interface RedisPresenceOptions {
   link: RedisLink;
@@ -10,14 +12,6 @@ export interface RedisPresenceOptions {
   /** A node that stops heartbeating drops out after this; it heartbeats three times per TTL. */
   ttlMs: number;
   logger: Logger;
-}
-
-/** A user came or went on a node (its first tab opened, its last closed), or a node left the cluster. */
-interface News {
-  node: string;
-  user?: string;
-  online?: boolean;
-  gone?: boolean;
 }
 
 /** The field that says a node's hash is whole; a hash without it expired or was lost, and is written anew. */
@@ -52,11 +46,13 @@ export class RedisPresence implements Presence {
   private readonly nodeKey: string;
   private readonly nodesKey: string;
   private readonly channel: string;
+  private readonly drops: WireDrops;
 
   constructor(private readonly options: RedisPresenceOptions) {
     this.nodeKey = this.keyOf(options.nodeId);
     this.nodesKey = `${options.keyPrefix}presence:nodes`;
     this.channel = `${options.keyPrefix}presence`;
+    this.drops = new WireDrops(options.logger, 'presence');
   }
 
   async start(): Promise<void> {
@@ -74,7 +70,7 @@ export class RedisPresence implements Presence {
 
   async join(userId: string): Promise<number> {
     const here = this.local.add(userId);
-    if (here === 1) this.announce({ node: this.options.nodeId, user: userId, online: true });
+    if (here === 1) this.announce({ kind: 'online', node: this.options.nodeId, user: userId });
     const { commands } = this.options.link;
     // While Redis is away only this node's count is known: availability wins over a limit that cannot be checked.
     if (!commands.isReady) return this.markDirty(here);
@@ -96,7 +92,7 @@ export class RedisPresence implements Presence {
 
   leave(userId: string): void {
     const here = this.local.remove(userId);
-    if (here === 0) this.announce({ node: this.options.nodeId, user: userId, online: false });
+    if (here === 0) this.announce({ kind: 'offline', node: this.options.nodeId, user: userId });
     const { commands } = this.options.link;
     if (!commands.isReady) {
       this.dirty = true;
@@ -130,7 +126,7 @@ export class RedisPresence implements Presence {
         .multi()
         .del(this.nodeKey)
         .sRem(this.nodesKey, this.options.nodeId)
-        .publish(this.channel, JSON.stringify({ node: this.options.nodeId, gone: true } satisfies News))
+        .publish(this.channel, encodePresenceMessage({ kind: 'gone', node: this.options.nodeId }))
         .execAsPipeline()
         .catch(() => {
           // Not removed: the hash expires after the TTL like a dead node's.
@@ -223,30 +219,27 @@ export class RedisPresence implements Presence {
     this.lastRefreshAt = Date.now();
   }
 
-  private announce(news: News): void {
+  private announce(news: PresenceMessage): void {
     const { commands } = this.options.link;
     if (!commands.isReady) return;
-    commands.publish(this.channel, JSON.stringify(news)).catch(() => {
+    commands.publish(this.channel, encodePresenceMessage(news)).catch(() => {
       // The other nodes read this node's hash again at their next heartbeat.
     });
   }
 
-  private readonly onNews = (message: string): void => {
-    let news: News;
-    try {
-      news = JSON.parse(message) as News;
-    } catch {
-      return;
-    }
+  /** Runs inside node-redis's reply parser: a malformed message is dropped, never thrown. */
+  private readonly onNews = (text: string, channel: string): void => {
+    const decoded = decodePresenceMessage(text);
+    if (!decoded.ok) return this.drops.drop(decoded.error.reason, decoded.error.detail, channel);
+    const news = decoded.value;
     if (news.node === this.options.nodeId) return;
-    if (news.gone) {
+    if (news.kind === 'gone') {
       this.remote.delete(news.node);
       return;
     }
-    if (news.user === undefined) return;
     let users = this.remote.get(news.node);
     if (!users) this.remote.set(news.node, (users = new Set()));
-    if (news.online) users.add(news.user);
+    if (news.kind === 'online') users.add(news.user);
     else users.delete(news.user);
   };
 }

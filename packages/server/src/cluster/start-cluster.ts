@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
-import { RedisBroker } from '../broker/redis-broker.js';
 import type { ClusterConfig } from '../config.js';
+import { StartupError } from '../errors.js';
+import { redactSecretsInText } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { RedisBroker } from './redis-broker.js';
 import { RedisLink } from './redis-link.js';
 import { RedisPresence } from './redis-presence.js';
 
@@ -14,7 +16,11 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-/** Connects to Redis and joins presence; rejects, naming HERALD_REDIS_URL, when Redis does not answer. */
+/**
+ * Connects to Redis and joins presence. When Redis does not answer, refuses the credentials or fails the first
+ * presence write, rejects with a StartupError naming HERALD_REDIS_URL, having closed both connections; the
+ * presence heartbeat only starts once everything else has worked, so no timer is left either.
+ */
 export async function startCluster(config: ClusterConfig, deps: { metrics: Metrics; logger: Logger }): Promise<Cluster> {
   const logger = deps.logger.child({ node: config.nodeId });
   const link = new RedisLink(config.redisUrl, logger);
@@ -26,13 +32,9 @@ export async function startCluster(config: ClusterConfig, deps: { metrics: Metri
     await presence.start();
   } catch (error) {
     await link.close();
-    throw new Error(`HERALD_REDIS_URL: joining the cluster's presence failed (${(error as Error).message})`, { cause: error });
+    const reason = redactSecretsInText(error instanceof Error ? error.message : String(error));
+    throw new StartupError(`HERALD_REDIS_URL: joining the cluster's presence failed (${reason})`, { cause: error });
   }
-  logger.info({ redis: safeUrl(config.redisUrl) }, 'cluster mode: routing events between nodes through Redis');
+  logger.info({ redis: redactSecretsInText(config.redisUrl) }, 'cluster mode: routing events between nodes through Redis');
   return { link, broker, presence, close: () => link.close() };
-}
-
-/** The Redis URL without its password, for logs. */
-function safeUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

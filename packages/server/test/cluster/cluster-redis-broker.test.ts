@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { BroadcastMessage, BrokerHandlers } from '../../src/broker/broker.js';
-import { RedisBroker } from '../../src/broker/redis-broker.js';
+import { RedisBroker } from '../../src/cluster/redis-broker.js';
 import { RedisLink } from '../../src/cluster/redis-link.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics.js';

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
-import type { RedisLink } from '../cluster/redis-link.js';
+import type { BroadcastMessage, Broker, BrokerHandlers } from '../broker/broker.js';
 import type { Metrics } from '../metrics.js';
 import type { StoredEvent } from '../store/store.js';
-import type { BroadcastMessage, Broker, BrokerHandlers } from './broker.js';
+import type { RedisLink } from './redis-link.js';
+import { decodeBrokerMessage, encodeBrokerMessage, type BrokerMessage } from './wire.js';
+import { WireDrops } from './wire-drops.js';
 
 export interface RedisBrokerOptions {
   link: RedisLink;
@@ -11,13 +13,6 @@ export interface RedisBrokerOptions {
   nodeId: string;
   metrics: Metrics;
   logger: Logger;
-}
-
-/** One message between nodes: the publishing node and either a stored event or a broadcast. */
-interface Envelope {
-  node: string;
-  event?: StoredEvent;
-  broadcast?: BroadcastMessage;
 }
 
 /** A subscribe that Redis has not confirmed by then is not waited for: the connection opens, gap detection covers it. */
@@ -41,7 +36,12 @@ const MAX_UNSENT = 100_000;
  * What Redis loses, the store still has. When the subscriber connection comes back, every connection of this
  * node re-reads the store after its last seq (`resync`); when the command connection comes back, the newest
  * event of each user that could not be published is published again, so that nodes whose own link never broke
- * see the gap it leaves and catch up too.
+ * see the gap it leaves and catch up too. A publish that failed may still have reached Redis, so that second
+ * publish can be a duplicate: hence the broker's guarantee of zero or more deliveries, which receivers sort out
+ * by seq.
+ *
+ * A message from another node is decoded and checked field by field (./wire.ts); one that fails is dropped
+ * (./wire-drops.ts) and the next is handled as usual.
  */
 export class RedisBroker implements Broker {
   private handlers: BrokerHandlers | undefined;
@@ -50,10 +50,12 @@ export class RedisBroker implements Broker {
   private readonly unsent = new Map<string, StoredEvent>();
   private readonly userChannelPrefix: string;
   private readonly broadcastChannel: string;
+  private readonly drops: WireDrops;
 
   constructor(private readonly options: RedisBrokerOptions) {
     this.userChannelPrefix = `${options.keyPrefix}user:`;
     this.broadcastChannel = `${options.keyPrefix}broadcast`;
+    this.drops = new WireDrops(options.logger, 'broker');
   }
 
   async connect(handlers: BrokerHandlers): Promise<void> {
@@ -67,13 +69,13 @@ export class RedisBroker implements Broker {
 
   publish(event: StoredEvent): void {
     this.handlers?.event(event);
-    this.send(this.channelOf(event.userId), { node: this.options.nodeId, event: wireEvent(event) }, event);
+    this.sendEvent(event);
   }
 
   broadcast(message: BroadcastMessage): void {
     this.handlers?.broadcast(message);
     // A broadcast is not stored: a node that misses it while Redis is down does not get it later.
-    this.send(this.broadcastChannel, { node: this.options.nodeId, broadcast: message });
+    this.send(this.broadcastChannel, { kind: 'broadcast', node: this.options.nodeId, broadcast: message });
   }
 
   subscribe(userId: string): Promise<void> {
@@ -106,14 +108,18 @@ export class RedisBroker implements Broker {
     return this.userChannelPrefix + userId;
   }
 
-  private send(channel: string, envelope: Envelope, event?: StoredEvent): void {
+  private sendEvent(event: StoredEvent): void {
+    this.send(this.channelOf(event.userId), { kind: 'event', node: this.options.nodeId, event }, event);
+  }
+
+  private send(channel: string, message: BrokerMessage, event?: StoredEvent): void {
     const { commands } = this.options.link;
     const retryLater = (): void => {
       this.options.metrics.redisPublishFailures.inc();
       if (event) this.keepUnsent(event);
     };
     if (!commands.isReady) return retryLater();
-    commands.publish(channel, JSON.stringify(envelope)).then(
+    commands.publish(channel, encodeBrokerMessage(message)).then(
       () => this.options.metrics.redisMessages.inc({ direction: 'published' }),
       // Sent or not, the store has it: publishing it again is at worst a duplicate that receivers drop by seq.
       retryLater,
@@ -131,21 +137,24 @@ export class RedisBroker implements Broker {
   private publishUnsent(): void {
     const events = [...this.unsent.values()];
     this.unsent.clear();
-    for (const event of events) this.send(this.channelOf(event.userId), { node: this.options.nodeId, event: wireEvent(event) }, event);
+    for (const event of events) this.sendEvent(event);
   }
 
-  private readonly onMessage = (message: string): void => {
+  /** Runs inside node-redis's reply parser: nothing may throw out of it, whatever the message or the handler does. */
+  private readonly onMessage = (text: string, channel: string): void => {
     this.options.metrics.redisMessages.inc({ direction: 'received' });
-    let envelope: Envelope;
+    const decoded = decodeBrokerMessage(text);
+    if (!decoded.ok) return this.drops.drop(decoded.error.reason, decoded.error.detail, channel);
+    const message = decoded.value;
+    if (message.node === this.options.nodeId) return;
+    const expected = message.kind === 'event' ? this.channelOf(message.event.userId) : this.broadcastChannel;
+    if (channel !== expected) return this.drops.drop('wrong channel', `a ${message.kind} message on another channel`, channel);
     try {
-      envelope = JSON.parse(message) as Envelope;
+      if (message.kind === 'event') this.handlers?.event(message.event);
+      else this.handlers?.broadcast(message.broadcast);
     } catch (error) {
-      this.options.logger.warn({ err: error }, 'ignoring a Redis message that is not JSON');
-      return;
+      this.options.logger.warn({ err: error, channel }, 'handling a message from another node failed');
     }
-    if (envelope.node === this.options.nodeId) return;
-    if (envelope.event) this.handlers?.event(envelope.event);
-    else if (envelope.broadcast) this.handlers?.broadcast(envelope.broadcast);
   };
 
   /**
@@ -183,9 +192,4 @@ function withDeadline(work: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
-
-/** The event as it crosses Redis: its payload once, without the JSON text a local store may have kept beside it. */
-function wireEvent({ userId, seq, type, payload, createdAt }: StoredEvent): StoredEvent {
-  return { userId, seq, type, payload, createdAt };
 }

@@ -1,187 +1,212 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import envSchema from 'env-schema';
-import Type, { type Static } from 'typebox';
+import Type, { type Static, type TObject, type TOptional, type TSchema } from 'typebox';
+import { StartupError } from './errors.js';
 import { describeSchemaError } from './schema-errors.js';
 import type { SqliteSynchronous } from './store/open-sqlite.js';
 
-const ConfigSchema = Type.Object({
-  NODE_ENV: Type.String({ default: 'development' }),
-  HERALD_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
-  HERALD_PORT: Type.Integer({ default: 8000, minimum: 0, maximum: 65535 }),
-  HERALD_DATA_DIR: Type.String({ default: './data', minLength: 1 }),
-  HERALD_DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
-  HERALD_SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
-  HERALD_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
-  HERALD_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
-  HERALD_JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
-  HERALD_JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
-  HERALD_JWT_CLOCK_TOLERANCE_S: Type.Integer({ default: 5, minimum: 0, maximum: 300 }),
-  // An enum rather than a boolean: the error then lists the two accepted spellings.
-  HERALD_JWT_REQUIRE_EXP: Type.Enum(['true', 'false'], { default: 'true' }),
-  HERALD_JWT_MAX_TTL_S: Type.Optional(Type.Integer({ minimum: 1 })),
-  HERALD_API_KEY: Type.Optional(Type.String({ minLength: 16 })),
-  HERALD_PING_INTERVAL_MS: Type.Integer({ default: 30_000, minimum: 10 }),
-  HERALD_IDLE_TIMEOUT_MS: Type.Integer({ default: 60_000, minimum: 20 }),
-  HERALD_HEADERS_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 300_000 }),
-  HERALD_TOKEN_GRACE_MS: Type.Integer({ default: 30_000, minimum: 0, maximum: 3_600_000 }),
-  HERALD_MAX_MESSAGE_BYTES: Type.Integer({ default: 64 * 1024, minimum: 256, maximum: 16 * 1024 * 1024 }),
-  HERALD_MAX_BUFFERED_BYTES: Type.Integer({ default: 1024 * 1024, minimum: 1024 }),
-  HERALD_MAX_BODY_BYTES: Type.Integer({ default: 1024 * 1024, minimum: 1024 }),
-  HERALD_MAX_CONNECTIONS_PER_USER: Type.Integer({ default: 20, minimum: 1 }),
-  HERALD_MAX_CONNECTIONS_PER_ADDRESS: Type.Integer({ default: 1000, minimum: 1 }),
-  HERALD_MAX_HANDSHAKES: Type.Integer({ default: 512, minimum: 1 }),
-  HERALD_MAX_HANDSHAKE_QUEUE: Type.Integer({ default: 8192, minimum: 0, maximum: 100_000 }),
-  HERALD_ALLOWED_ORIGINS: Type.Optional(Type.String()),
-  HERALD_SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 0 }),
-  HERALD_KAFKA_BROKERS: Type.Optional(Type.String({ pattern: '^[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*$' })),
-  HERALD_KAFKA_TOPIC: Type.String({ default: 'notifications', pattern: '^[A-Za-z0-9._-]{1,249}$' }),
-  HERALD_KAFKA_GROUP: Type.String({ default: 'herald', minLength: 1 }),
-  HERALD_KAFKA_DLQ_TOPIC: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,249}$' })),
-  HERALD_KAFKA_BATCH_SIZE: Type.Integer({ default: 500, minimum: 1, maximum: 5000 }),
-  HERALD_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
-  HERALD_REDIS_KEY_PREFIX: Type.String({ default: 'herald:', pattern: '^[^\\s]{1,64}$' }),
-  HERALD_PRESENCE_TTL_MS: Type.Integer({ default: 15_000, minimum: 300, maximum: 600_000 }),
-  HERALD_NODE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' })),
-  HERALD_LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
-    { default: 'info' },
+/**
+ * One environment variable that is one Config field: its name, its schema (with its default, or Type.Optional
+ * when it may be absent) and how the validated text becomes the field's value (as it is, unless told).
+ */
+interface Setting<S extends TSchema = TSchema, V = unknown> {
+  readonly env: string;
+  readonly schema: S;
+  readonly read: (value: unknown) => V;
+}
+
+function setting<S extends TSchema, V = Static<S>>(env: string, schema: S, decode?: (value: Static<S>) => V): Setting<S, V> {
+  // The schema has validated `value` before read sees it, so it is a Static<S>.
+  return { env, schema, read: (value) => (decode ? decode(value as Static<S>) : value) as V };
+}
+
+type Settings = Record<string, Setting>;
+type IsOptional<S extends Setting> = S['schema'] extends TOptional<TSchema> ? true : false;
+
+/** The fields a table of settings gives: one per row, `?:` where the variable may be absent. Doc comments carry over. */
+type Fields<T extends Settings> = {
+  -readonly [K in keyof T as IsOptional<T[K]> extends true ? never : K]: ReturnType<T[K]['read']>;
+} & {
+  -readonly [K in keyof T as IsOptional<T[K]> extends true ? K : never]?: ReturnType<T[K]['read']>;
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Settings that are Config fields as they are; a new one is one row here (and one in README's table). */
+const SETTINGS = {
+  host: setting('HERALD_HOST', Type.String({ default: '127.0.0.1', minLength: 1 })),
+  port: setting('HERALD_PORT', Type.Integer({ default: 8000, minimum: 0, maximum: 65535 })),
+  dataDir: setting('HERALD_DATA_DIR', Type.String({ default: './data', minLength: 1 })),
+  /** full (the default): a commit is on disk before publish answers; normal: no fsync per commit (see openSqlite). */
+  sqliteSynchronous: setting(
+    'HERALD_SQLITE_SYNCHRONOUS',
+    Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
+    (value): SqliteSynchronous => value,
   ),
+  jwtSecret: setting('HERALD_JWT_SECRET', Type.Optional(Type.String({ minLength: 32 }))),
+  jwksUrl: setting('HERALD_JWKS_URL', Type.Optional(Type.String({ pattern: '^https?://' }))),
+  jwtIssuer: setting('HERALD_JWT_ISSUER', Type.Optional(Type.String({ minLength: 1 }))),
+  jwtAudience: setting('HERALD_JWT_AUDIENCE', Type.Optional(Type.String({ minLength: 1 }))),
+  jwtClockToleranceS: setting('HERALD_JWT_CLOCK_TOLERANCE_S', Type.Integer({ default: 5, minimum: 0, maximum: 300 })),
+  /** Refuse tokens without an `exp` claim (the default): one without it would hold a socket open forever. */
+  jwtRequireExp: setting(
+    'HERALD_JWT_REQUIRE_EXP',
+    // An enum rather than a boolean: the error then lists the two accepted spellings.
+    Type.Enum(['true', 'false'], { default: 'true' }),
+    (value) => value === 'true',
+  ),
+  /** When set, the most seconds a token may span from `iat` to `exp`; a token without `iat` is then refused. */
+  jwtMaxTtlS: setting('HERALD_JWT_MAX_TTL_S', Type.Optional(Type.Integer({ minimum: 1 }))),
+  apiKey: setting('HERALD_API_KEY', Type.Optional(Type.String({ minLength: 16 }))),
+  pingIntervalMs: setting('HERALD_PING_INTERVAL_MS', Type.Integer({ default: 30_000, minimum: 10 })),
+  idleTimeoutMs: setting('HERALD_IDLE_TIMEOUT_MS', Type.Integer({ default: 60_000, minimum: 20 })),
+  /** How long a client may take to send a request's headers (WebSocket upgrades included). */
+  headersTimeoutMs: setting('HERALD_HEADERS_TIMEOUT_MS', Type.Integer({ default: 10_000, minimum: 100, maximum: 300_000 })),
+  /** How long a connection whose token expired stays open for a `refresh` frame. */
+  tokenGraceMs: setting('HERALD_TOKEN_GRACE_MS', Type.Integer({ default: 30_000, minimum: 0, maximum: 3_600_000 })),
+  maxMessageBytes: setting('HERALD_MAX_MESSAGE_BYTES', Type.Integer({ default: 64 * 1024, minimum: 256, maximum: 16 * 1024 * 1024 })),
+  maxBufferedBytes: setting('HERALD_MAX_BUFFERED_BYTES', Type.Integer({ default: 1024 * 1024, minimum: 1024 })),
+  maxBodyBytes: setting('HERALD_MAX_BODY_BYTES', Type.Integer({ default: 1024 * 1024, minimum: 1024 })),
+  maxConnectionsPerUser: setting('HERALD_MAX_CONNECTIONS_PER_USER', Type.Integer({ default: 20, minimum: 1 })),
+  maxConnectionsPerAddress: setting('HERALD_MAX_CONNECTIONS_PER_ADDRESS', Type.Integer({ default: 1000, minimum: 1 })),
+  maxHandshakes: setting('HERALD_MAX_HANDSHAKES', Type.Integer({ default: 512, minimum: 1 })),
+  /** Upgrades that wait for a handshake slot (up to the headers timeout) before they are refused with 503. */
+  maxHandshakeQueue: setting('HERALD_MAX_HANDSHAKE_QUEUE', Type.Integer({ default: 8192, minimum: 0, maximum: 100_000 })),
+  /** Events read from the store per query while a connection catches up (resume, or a tab that fell behind). */
+  replayPageSize: setting('HERALD_REPLAY_PAGE_SIZE', Type.Integer({ default: 500, minimum: 1, maximum: 5000 })),
+  /** Connections that re-read the store at once after the link between nodes came back. */
+  resyncConcurrency: setting('HERALD_RESYNC_CONCURRENCY', Type.Integer({ default: 16, minimum: 1, maximum: 1000 })),
+  shutdownTimeoutMs: setting('HERALD_SHUTDOWN_TIMEOUT_MS', Type.Integer({ default: 10_000, minimum: 0 })),
+  logLevel: setting(
+    'HERALD_LOG_LEVEL',
+    Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
+    // TypeBox types a union built from an array as never; the value is one of LOG_LEVELS, a string.
+    (value): string => value,
+  ),
+};
+
+const KAFKA_TOPIC_PATTERN = '^[A-Za-z0-9._-]{1,249}$';
+
+/** KafkaConfig's fields as they are; they count only when HERALD_KAFKA_BROKERS is set. */
+const KAFKA_SETTINGS = {
+  topic: setting('HERALD_KAFKA_TOPIC', Type.String({ default: 'notifications', pattern: KAFKA_TOPIC_PATTERN })),
+  group: setting('HERALD_KAFKA_GROUP', Type.String({ default: 'herald', minLength: 1 })),
+  /** Records stored per transaction, at most. */
+  batchSize: setting('HERALD_KAFKA_BATCH_SIZE', Type.Integer({ default: 500, minimum: 1, maximum: 5000 })),
+};
+
+/** ClusterConfig's fields as they are; they count only when HERALD_REDIS_URL is set. */
+const CLUSTER_SETTINGS = {
+  /** Put before every Redis key and channel name, so that several deployments can share one Redis. */
+  keyPrefix: setting('HERALD_REDIS_KEY_PREFIX', Type.String({ default: 'herald:', pattern: '^[^\\s]{1,64}$' })),
+  /** A node that stops heartbeating leaves the cluster's presence within this time. */
+  presenceTtlMs: setting('HERALD_PRESENCE_TTL_MS', Type.Integer({ default: 15_000, minimum: 300, maximum: 600_000 })),
+};
+
+/** Variables that loadConfig turns into fields itself: a default from another variable, a list, a group's switch. */
+const DERIVED = {
+  NODE_ENV: Type.String({ default: 'development' }),
+  HERALD_DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  HERALD_ALLOWED_ORIGINS: Type.Optional(Type.String()),
+  HERALD_KAFKA_BROKERS: Type.Optional(Type.String({ pattern: '^[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*$' })),
+  HERALD_KAFKA_DLQ_TOPIC: Type.Optional(Type.String({ pattern: KAFKA_TOPIC_PATTERN })),
+  HERALD_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  HERALD_NODE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' })),
+};
+
+type Derived = Static<TObject<typeof DERIVED>>;
+
+const TABLES: Settings[] = [SETTINGS, KAFKA_SETTINGS, CLUSTER_SETTINGS];
+
+/** Every variable Herald reads, with its schema: what env-schema validates. */
+const ENV_SCHEMA = Type.Object({
+  ...Object.fromEntries(TABLES.flatMap((table) => Object.values(table).map(({ env, schema }) => [env, schema]))),
+  ...DERIVED,
 });
 
-type RawConfig = Static<typeof ConfigSchema>;
+/** The name of every variable Herald reads (README's configuration table documents each). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(ENV_SCHEMA.properties);
 
 /** Herald's configuration, validated once at start-up. */
-export interface Config {
+export interface Config extends Fields<typeof SETTINGS> {
   production: boolean;
-  host: string;
-  port: number;
-  dataDir: string;
   databaseUrl: string;
-  /** full (the default): a commit is on disk before publish answers; normal: no fsync per commit (see openSqlite). */
-  sqliteSynchronous: SqliteSynchronous;
-  jwtSecret?: string;
-  jwksUrl?: string;
-  jwtIssuer?: string;
-  jwtAudience?: string;
-  jwtClockToleranceS: number;
-  /** Refuse tokens without an `exp` claim (the default): one without it would hold a socket open forever. */
-  jwtRequireExp: boolean;
-  /** When set, the most seconds a token may span from `iat` to `exp`; a token without `iat` is then refused. */
-  jwtMaxTtlS?: number;
-  apiKey?: string;
-  pingIntervalMs: number;
-  idleTimeoutMs: number;
-  /** How long a connection whose token expired stays open for a `refresh` frame. */
-  tokenGraceMs: number;
-  maxMessageBytes: number;
-  maxBufferedBytes: number;
-  maxBodyBytes: number;
-  /** How long a client may take to send a request's headers (WebSocket upgrades included). */
-  headersTimeoutMs: number;
-  maxConnectionsPerUser: number;
-  maxConnectionsPerAddress: number;
-  maxHandshakes: number;
-  /** Upgrades that wait for a handshake slot (up to the headers timeout) before they are refused with 503. */
-  maxHandshakeQueue: number;
   /** Empty: any Origin is accepted. */
   allowedOrigins: string[];
-  shutdownTimeoutMs: number;
-  logLevel: string;
   /** Present when HERALD_KAFKA_BROKERS turns the Kafka consumer on. */
   kafka?: KafkaConfig;
   /** Present when HERALD_REDIS_URL turns cluster mode on. */
   cluster?: ClusterConfig;
 }
 
-export interface ClusterConfig {
+export interface KafkaConfig extends Fields<typeof KAFKA_SETTINGS> {
+  brokers: string[];
+  deadLetterTopic: string;
+}
+
+export interface ClusterConfig extends Fields<typeof CLUSTER_SETTINGS> {
   redisUrl: string;
-  /** Put before every Redis key and channel name, so that several deployments can share one Redis. */
-  keyPrefix: string;
-  /** A node that stops heartbeating leaves the cluster's presence within this time. */
-  presenceTtlMs: number;
   /** This node's name in presence and logs; unique per running process. */
   nodeId: string;
 }
 
-export interface KafkaConfig {
-  brokers: string[];
-  topic: string;
-  group: string;
-  deadLetterTopic: string;
-  /** Records stored per transaction, at most. */
-  batchSize: number;
-}
-
 /** A configuration error names the variable; start-up prints it as one line and stops. */
-export class ConfigError extends Error {
+export class ConfigError extends StartupError {
   override name = 'ConfigError';
 }
 
 /** Reads HERALD_* variables from `env` into a Config, or throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw = parseEnv(env);
+  const derived = raw as Derived;
+  const fields = fieldsOf(SETTINGS, raw);
   const config: Config = {
-    production: raw.NODE_ENV === 'production',
-    host: raw.HERALD_HOST,
-    port: raw.HERALD_PORT,
-    dataDir: raw.HERALD_DATA_DIR,
-    databaseUrl: raw.HERALD_DATABASE_URL ?? `${raw.HERALD_DATA_DIR}/herald.db`,
-    sqliteSynchronous: raw.HERALD_SQLITE_SYNCHRONOUS,
-    jwtSecret: raw.HERALD_JWT_SECRET,
-    jwksUrl: raw.HERALD_JWKS_URL,
-    jwtIssuer: raw.HERALD_JWT_ISSUER,
-    jwtAudience: raw.HERALD_JWT_AUDIENCE,
-    jwtClockToleranceS: raw.HERALD_JWT_CLOCK_TOLERANCE_S,
-    jwtRequireExp: raw.HERALD_JWT_REQUIRE_EXP === 'true',
-    jwtMaxTtlS: raw.HERALD_JWT_MAX_TTL_S,
-    apiKey: raw.HERALD_API_KEY,
-    pingIntervalMs: raw.HERALD_PING_INTERVAL_MS,
-    idleTimeoutMs: raw.HERALD_IDLE_TIMEOUT_MS,
-    tokenGraceMs: raw.HERALD_TOKEN_GRACE_MS,
-    maxMessageBytes: raw.HERALD_MAX_MESSAGE_BYTES,
-    maxBufferedBytes: raw.HERALD_MAX_BUFFERED_BYTES,
-    maxBodyBytes: raw.HERALD_MAX_BODY_BYTES,
-    headersTimeoutMs: raw.HERALD_HEADERS_TIMEOUT_MS,
-    maxConnectionsPerUser: raw.HERALD_MAX_CONNECTIONS_PER_USER,
-    maxConnectionsPerAddress: raw.HERALD_MAX_CONNECTIONS_PER_ADDRESS,
-    maxHandshakes: raw.HERALD_MAX_HANDSHAKES,
-    maxHandshakeQueue: raw.HERALD_MAX_HANDSHAKE_QUEUE,
-    allowedOrigins: parseOrigins(raw.HERALD_ALLOWED_ORIGINS),
-    shutdownTimeoutMs: raw.HERALD_SHUTDOWN_TIMEOUT_MS,
-    logLevel: raw.HERALD_LOG_LEVEL,
-    kafka: raw.HERALD_KAFKA_BROKERS
-      ? {
-          brokers: raw.HERALD_KAFKA_BROKERS.split(','),
-          topic: raw.HERALD_KAFKA_TOPIC,
-          group: raw.HERALD_KAFKA_GROUP,
-          deadLetterTopic: raw.HERALD_KAFKA_DLQ_TOPIC ?? `${raw.HERALD_KAFKA_TOPIC}.dlq`,
-          batchSize: raw.HERALD_KAFKA_BATCH_SIZE,
-        }
-      : undefined,
-    cluster: raw.HERALD_REDIS_URL
-      ? {
-          redisUrl: raw.HERALD_REDIS_URL,
-          keyPrefix: raw.HERALD_REDIS_KEY_PREFIX,
-          presenceTtlMs: raw.HERALD_PRESENCE_TTL_MS,
-          // A restarted process is a new node: its predecessor's presence entries must expire, not be adopted.
-          nodeId: raw.HERALD_NODE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
-        }
-      : undefined,
+    ...fields,
+    production: derived.NODE_ENV === 'production',
+    databaseUrl: derived.HERALD_DATABASE_URL ?? `${fields.dataDir}/herald.db`,
+    allowedOrigins: parseOrigins(derived.HERALD_ALLOWED_ORIGINS),
+    kafka: derived.HERALD_KAFKA_BROKERS ? kafkaConfig(derived.HERALD_KAFKA_BROKERS, derived, raw) : undefined,
+    cluster: derived.HERALD_REDIS_URL ? clusterConfig(derived.HERALD_REDIS_URL, derived, raw) : undefined,
   };
   checkConsistency(config);
   return config;
 }
 
-function parseEnv(env: NodeJS.ProcessEnv): RawConfig {
+function kafkaConfig(brokers: string, derived: Derived, raw: Record<string, unknown>): KafkaConfig {
+  const fields = fieldsOf(KAFKA_SETTINGS, raw);
+  return { brokers: brokers.split(','), ...fields, deadLetterTopic: derived.HERALD_KAFKA_DLQ_TOPIC ?? `${fields.topic}.dlq` };
+}
+
+function clusterConfig(redisUrl: string, derived: Derived, raw: Record<string, unknown>): ClusterConfig {
+  return {
+    redisUrl,
+    ...fieldsOf(CLUSTER_SETTINGS, raw),
+    // A restarted process is a new node: its predecessor's presence entries must expire, not be adopted.
+    nodeId: derived.HERALD_NODE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+  };
+}
+
+/** A table's fields from the validated variables; an absent optional one is there, as undefined. */
+function fieldsOf<T extends Settings>(table: T, raw: Record<string, unknown>): Fields<T> {
+  const fields: Record<string, unknown> = {};
+  for (const [field, { env, read }] of Object.entries(table)) {
+    const value = raw[env];
+    fields[field] = value === undefined ? undefined : read(value);
+  }
+  // One row per key of T, each read as its Setting says: the shape Fields<T> describes.
+  return fields as Fields<T>;
+}
+
+function parseEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const data: Record<string, string> = {};
-  for (const name of Object.keys(ConfigSchema.properties)) {
+  for (const name of CONFIG_VARIABLES) {
     const value = env[name];
     // An empty variable means "not set", as in most shells' `VAR= cmd`.
     if (value !== undefined && value !== '') data[name] = value;
   }
   try {
-    return envSchema<RawConfig>({ schema: ConfigSchema, data, dotenv: false });
+    return envSchema<Record<string, unknown>>({ schema: ENV_SCHEMA, data, dotenv: false });
   } catch (error) {
     const errors = (error as { errors?: Parameters<typeof describeSchemaError>[1] }).errors ?? [];
     throw new ConfigError(`Invalid configuration: ${describeSchemaError('', errors)}`);

@@ -1,9 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config.js';
 import { withDevSecrets } from '../../src/dev-secrets.js';
+import { StartupError } from '../../src/errors.js';
 
 const SECRET = 'a-secret-that-is-at-least-32-characters-long';
 const API_KEY = 'an-api-key-long-enough';
@@ -35,6 +37,72 @@ describe('loadConfig', () => {
     });
     expect(config.jwtSecret).toBeUndefined();
     expect(config.apiKey).toBeUndefined();
+  });
+
+  it('gives every field its default, an unset optional one as undefined, and no group without its switch', () => {
+    expect(loadConfig({})).toStrictEqual({
+      production: false,
+      host: '127.0.0.1',
+      port: 8000,
+      dataDir: './data',
+      databaseUrl: './data/herald.db',
+      sqliteSynchronous: 'full',
+      jwtSecret: undefined,
+      jwksUrl: undefined,
+      jwtIssuer: undefined,
+      jwtAudience: undefined,
+      jwtClockToleranceS: 5,
+      jwtRequireExp: true,
+      jwtMaxTtlS: undefined,
+      apiKey: undefined,
+      pingIntervalMs: 30_000,
+      idleTimeoutMs: 60_000,
+      headersTimeoutMs: 10_000,
+      tokenGraceMs: 30_000,
+      maxMessageBytes: 65_536,
+      maxBufferedBytes: 1_048_576,
+      maxBodyBytes: 1_048_576,
+      maxConnectionsPerUser: 20,
+      maxConnectionsPerAddress: 1000,
+      maxHandshakes: 512,
+      maxHandshakeQueue: 8192,
+      replayPageSize: 500,
+      resyncConcurrency: 16,
+      allowedOrigins: [],
+      shutdownTimeoutMs: 10_000,
+      logLevel: 'info',
+      kafka: undefined,
+      cluster: undefined,
+    });
+  });
+
+  it('groups the Kafka settings under kafka once HERALD_KAFKA_BROKERS is set', () => {
+    expect(loadConfig({ HERALD_KAFKA_BROKERS: 'k1:9092,k2:9093' }).kafka).toStrictEqual({
+      brokers: ['k1:9092', 'k2:9093'],
+      topic: 'notifications',
+      group: 'herald',
+      deadLetterTopic: 'notifications.dlq',
+      batchSize: 500,
+    });
+    expect(
+      loadConfig({
+        HERALD_KAFKA_BROKERS: 'k1:9092',
+        HERALD_KAFKA_TOPIC: 'events',
+        HERALD_KAFKA_GROUP: 'eu',
+        HERALD_KAFKA_DLQ_TOPIC: 'events-bad',
+        HERALD_KAFKA_BATCH_SIZE: '50',
+      }).kafka,
+    ).toStrictEqual({ brokers: ['k1:9092'], topic: 'events', group: 'eu', deadLetterTopic: 'events-bad', batchSize: 50 });
+  });
+
+  it('reads the replay page size and the resync concurrency, bounds included', () => {
+    expect(loadConfig({ HERALD_REPLAY_PAGE_SIZE: '1', HERALD_RESYNC_CONCURRENCY: '1' })).toMatchObject({ replayPageSize: 1, resyncConcurrency: 1 });
+    expect(loadConfig({ HERALD_REPLAY_PAGE_SIZE: '5000', HERALD_RESYNC_CONCURRENCY: '1000' })).toMatchObject({
+      replayPageSize: 5000,
+      resyncConcurrency: 1000,
+    });
+    expect(loadConfig({ HERALD_REPLAY_PAGE_SIZE: '120', HERALD_RESYNC_CONCURRENCY: '4' })).toMatchObject({ replayPageSize: 120, resyncConcurrency: 4 });
+    expect(loadConfig({ HERALD_REPLAY_PAGE_SIZE: '', HERALD_RESYNC_CONCURRENCY: '' })).toMatchObject({ replayPageSize: 500, resyncConcurrency: 16 });
   });
 
   it('reads every documented variable', () => {
@@ -137,6 +205,16 @@ describe('loadConfig', () => {
       names: 'HERALD_JWT_MAX_TTL_S',
       says: /cannot be combined with HERALD_JWT_REQUIRE_EXP=false/,
     },
+    { env: { HERALD_REPLAY_PAGE_SIZE: '0' }, names: 'HERALD_REPLAY_PAGE_SIZE', says: />= 1/ },
+    { env: { HERALD_REPLAY_PAGE_SIZE: '-5' }, names: 'HERALD_REPLAY_PAGE_SIZE', says: />= 1/ },
+    { env: { HERALD_REPLAY_PAGE_SIZE: '10.5' }, names: 'HERALD_REPLAY_PAGE_SIZE', says: /integer/ },
+    { env: { HERALD_REPLAY_PAGE_SIZE: 'lots' }, names: 'HERALD_REPLAY_PAGE_SIZE', says: /integer/ },
+    { env: { HERALD_REPLAY_PAGE_SIZE: '5001' }, names: 'HERALD_REPLAY_PAGE_SIZE', says: /<= 5000/ },
+    { env: { HERALD_RESYNC_CONCURRENCY: '0' }, names: 'HERALD_RESYNC_CONCURRENCY', says: />= 1/ },
+    { env: { HERALD_RESYNC_CONCURRENCY: '-1' }, names: 'HERALD_RESYNC_CONCURRENCY', says: />= 1/ },
+    { env: { HERALD_RESYNC_CONCURRENCY: '2.5' }, names: 'HERALD_RESYNC_CONCURRENCY', says: /integer/ },
+    { env: { HERALD_RESYNC_CONCURRENCY: 'all' }, names: 'HERALD_RESYNC_CONCURRENCY', says: /integer/ },
+    { env: { HERALD_RESYNC_CONCURRENCY: '1001' }, names: 'HERALD_RESYNC_CONCURRENCY', says: /<= 1000/ },
     { env: { NODE_ENV: 'production', HERALD_API_KEY: API_KEY }, names: 'HERALD_JWT_SECRET', says: /production/ },
     { env: { NODE_ENV: 'production', HERALD_JWT_SECRET: SECRET }, names: 'HERALD_API_KEY', says: /production/ },
   ];
@@ -155,6 +233,23 @@ describe('loadConfig', () => {
     expect(configError({ HERALD_JWT_REQUIRE_EXP: 'maybe' }).message).toBe(
       'Invalid configuration: HERALD_JWT_REQUIRE_EXP must be equal to one of the allowed values (true, false)',
     );
+    expect(configError({ HERALD_REPLAY_PAGE_SIZE: '5001' }).message).toBe('Invalid configuration: HERALD_REPLAY_PAGE_SIZE must be <= 5000');
+    expect(configError({ HERALD_RESYNC_CONCURRENCY: '0' }).message).toBe('Invalid configuration: HERALD_RESYNC_CONCURRENCY must be >= 1');
+  });
+
+  it('is a StartupError, so start-up handles it like any other start that cannot succeed', () => {
+    const error = configError({ HERALD_PORT: 'abc' });
+    expect(error).toBeInstanceOf(StartupError);
+    expect(error.name).toBe('ConfigError');
+  });
+
+  it("reads exactly the variables README's configuration table documents", () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../../../README.md', import.meta.url)), 'utf8');
+    const start = readme.indexOf('\n## Configuration\n');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const firstCells = section.split('\n').filter((line) => line.startsWith('| `')).map((line) => line.split('|')[1]!);
+    const documented = firstCells.flatMap((cell) => [...cell.matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]!));
+    expect([...documented].sort()).toEqual([...CONFIG_VARIABLES].sort());
   });
 });
 

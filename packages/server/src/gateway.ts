@@ -5,27 +5,31 @@ import type { Logger } from 'pino';
 import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
-import type { Config } from './config.js';
-import { Delivery } from './deliver.js';
-import { badRequest } from './errors.js';
-import { ClusterMembership } from './cluster/cluster-membership.js';
-import { MemoryPresence } from './cluster/memory-presence.js';
 import type { Presence } from './cluster/presence.js';
 import type { Cluster } from './cluster/start-cluster.js';
+import type { Config } from './config.js';
+import { Delivery } from './deliver.js';
+import { Disposers } from './disposers.js';
+import { badRequest, closeFor, StartupError } from './errors.js';
 import { buildHttpApp } from './http/app.js';
+import { Admission } from './hub/admission.js';
 import { Hub } from './hub/hub.js';
+import { LocalPresence } from './hub/local-presence.js';
 import type { IngestSource } from './ingest/source.js';
-import { decodePublishItem, toAppendInput, type PublishItem } from './ingest/publish-item.js';
+import { decodeBroadcast, decodePublishBatch } from './ingest/decode-publish.js';
+import { toAppendInput, type PublishItem } from './ingest/publish-item.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createStore } from './store/create-store.js';
+import { guardOutages } from './store/outage-guard.js';
 import type { Store, StoredEvent } from './store/store.js';
+import type { Connection } from './transport/connection.js';
 import { SocketServer } from './transport/socket-server.js';
 import { StreamSync } from './transport/stream-sync.js';
 
 export interface HeraldOptions {
   config: Config;
-  /** Defaults to the store that config.databaseUrl names. */
+  /** Defaults to the store that config.databaseUrl names. Herald closes it on close(). */
   store?: Store;
   /** Defaults to the in-memory broker of a single node. */
   broker?: Broker;
@@ -35,6 +39,19 @@ export interface HeraldOptions {
 /** What a producer hands Herald: the same shape as one item of `POST /publish`. */
 export type PublishInput = PublishItem;
 
+/** The parts a running Herald holds; built once by Herald.create. */
+interface HeraldParts {
+  config: Config;
+  logger: Logger;
+  delivery: Delivery;
+  presence: Presence;
+  sockets: SocketServer;
+  app: FastifyInstance;
+  lifecycle: { accepting: boolean };
+  /** Everything create() opened, closed last first by close() (or by a create() that failed). */
+  disposers: Disposers;
+}
+
 /**
  * A Herald gateway: the composition root that builds store, broker, hub, delivery and transports, and closes
  * them in reverse. Use `listen()` to serve on its own, or `attach()` to add the WebSocket endpoint to your own
@@ -43,64 +60,86 @@ export type PublishInput = PublishItem;
 export class Herald {
   private closed: Promise<void> | undefined;
 
-  private constructor(
-    private readonly lifecycle: { accepting: boolean },
-    readonly config: Config,
-    readonly logger: Logger,
-    private readonly store: Store,
-    private readonly broker: Broker,
-    private readonly presence: Presence,
-    private readonly cluster: Cluster | undefined,
-    private readonly delivery: Delivery,
-    private readonly sockets: SocketServer,
-    private readonly sources: readonly IngestSource[],
-    /** The REST API as a Fastify instance (its routes are listed in /openapi.json). */
-    readonly app: FastifyInstance,
-  ) {}
+  private constructor(private readonly parts: HeraldParts) {}
 
+  get config(): Config {
+    return this.parts.config;
+  }
+
+  get logger(): Logger {
+    return this.parts.logger;
+  }
+
+  /** The REST API as a Fastify instance (its routes are listed in /openapi.json). */
+  get app(): FastifyInstance {
+    return this.parts.app;
+  }
+
+  /**
+   * Builds every part, registering each one's close as it is opened: a start that fails part-way closes what it
+   * opened (the store's file, the Redis sockets, the keepalive timer) and rethrows. Checks the configuration
+   * before it opens anything.
+   */
   static async create(options: HeraldOptions): Promise<Herald> {
     const { config } = options;
     const logger = options.logger ?? createLogger(config.logLevel);
-    const store =
-      options.store ??
-      createStore(config.databaseUrl, {
-        sqliteSynchronous: config.sqliteSynchronous,
-        onPoolError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
-      });
-    await store.migrate();
+    const apiKey = requireApiKey(config);
     const verifyToken = createVerifier(config);
-    // The gauges read the hub and the cluster only when scraped, after both exist.
-    const metrics: Metrics = new Metrics({
+    const disposers = new Disposers();
+    try {
+      return await Herald.assemble(options, { logger, apiKey, verifyToken, disposers });
+    } catch (error) {
+      await disposers.closeAll(logger);
+      throw error;
+    }
+  }
+
+  private static async assemble(
+    { config, ...given }: HeraldOptions,
+    { logger, apiKey, verifyToken, disposers }: { logger: Logger; apiKey: string; verifyToken: TokenVerifier; disposers: Disposers },
+  ): Promise<Herald> {
+    // Every caller (HTTP, Kafka, replay) sees an outage as the same Unavailable error.
+    const store = guardOutages(
+      given.store ??
+        createStore(config.databaseUrl, {
+          sqliteSynchronous: config.sqliteSynchronous,
+          onPoolError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
+        }),
+    );
+    disposers.add('the store', () => store.close());
+    await store.migrate();
+    const hub = new Hub<Connection>(config);
+    let cluster: Cluster | undefined;
+    // The gauges read the hub and the cluster only when scraped.
+    const metrics = new Metrics({
       connections: () => hub.connectionCount,
       users: () => hub.userCount,
       clusterNodes: () => cluster?.presence.nodeCount() ?? 1,
     });
-    let cluster: Cluster | undefined;
-    try {
-      if (config.cluster) {
-        // Loaded only in cluster mode: the Redis client is a few hundred ms of start-up that a restart waits for.
-        const { startCluster } = await import('./cluster/start-cluster.js');
-        cluster = await startCluster(config.cluster, { metrics, logger });
-      }
-    } catch (error) {
-      await store.close();
-      throw error;
+    if (config.cluster) {
+      // Loaded only in cluster mode: the Redis client is a few hundred ms of start-up that a restart waits for.
+      const { startCluster } = await import('./cluster/start-cluster.js');
+      cluster = await startCluster(config.cluster, { metrics, logger });
+      disposers.add('the Redis link', () => cluster!.close());
     }
-    const broker = options.broker ?? cluster?.broker ?? new MemoryBroker();
-    const presence = cluster?.presence ?? new MemoryPresence();
-    const membership = new ClusterMembership({ broker, presence, maxConnectionsPerUser: config.maxConnectionsPerUser });
-    const hub = new Hub(config, membership);
+    const presence = cluster?.presence ?? new LocalPresence(hub);
+    disposers.add('presence', () => presence.close());
+    const broker = given.broker ?? cluster?.broker ?? new MemoryBroker();
+    disposers.add('the broker', () => broker.close());
+    const admission = new Admission({ hub, broker, presence, metrics, maxConnectionsPerUser: config.maxConnectionsPerUser });
     const delivery = new Delivery(store, broker, metrics);
     const sync = new StreamSync({
       store,
       hub,
       metrics,
-      admit: (connection) => membership.admit(connection),
       pingIntervalMs: config.pingIntervalMs,
+      replayPageSize: config.replayPageSize,
+      resyncConcurrency: config.resyncConcurrency,
       onError: (connection, error) => {
         // The client resumes from its last seq on reconnect, so closing loses nothing.
         logger.warn({ err: error, user: connection.userId }, 'catching up failed; closing the connection');
-        connection.close(1011, 'Temporarily unavailable, reconnect');
+        const close = closeFor(error);
+        connection.close(close.code, close.reason);
       },
     });
     await broker.connect({
@@ -108,13 +147,21 @@ export class Herald {
       broadcast: (message) => sync.broadcast(message),
       resync: () => void sync.resyncAll(),
     });
-    const sockets = new SocketServer({ hub, sync, verifyToken, metrics, logger, ...config });
     const lifecycle = { accepting: true };
     const sources: IngestSource[] = [];
     if (config.kafka) {
       // Loaded only when configured: the Kafka client costs about a second of start-up CPU in every process.
       const { KafkaSource } = await import('./ingest/kafka-source.js');
-      sources.push(new KafkaSource({ config: config.kafka, delivery, metrics, logger: logger.child({ source: 'kafka' }) }));
+      sources.push(
+        new KafkaSource({
+          config: config.kafka,
+          // One size limit for every door: a record may be as large as an HTTP body.
+          maxRecordBytes: config.maxBodyBytes,
+          delivery,
+          metrics,
+          logger: logger.child({ source: 'kafka' }),
+        }),
+      );
     }
     const app = await buildHttpApp({
       logger,
@@ -122,13 +169,36 @@ export class Herald {
       headersTimeoutMs: config.headersTimeoutMs,
       allowedOrigins: config.allowedOrigins,
       user: { store, delivery, verifyToken, metrics },
-      publish: { apiKey: requireApiKey(config), delivery, hub, metrics },
+      publish: { apiKey, delivery, hub, metrics },
       ops: { store, metrics, accepting: () => lifecycle.accepting, sources, redis: cluster && (() => cluster.link.state) },
     });
-    const herald = new Herald(lifecycle, config, logger, store, broker, presence, cluster, delivery, sockets, sources, app);
+    disposers.add('the HTTP server', () => app.close());
+    const sockets = new SocketServer({
+      hub,
+      admission,
+      sync,
+      verifyToken,
+      metrics,
+      logger,
+      allowedOrigins: config.allowedOrigins,
+      maxMessageBytes: config.maxMessageBytes,
+      maxHandshakes: config.maxHandshakes,
+      maxHandshakeQueue: config.maxHandshakeQueue,
+      headersTimeoutMs: config.headersTimeoutMs,
+      pingIntervalMs: config.pingIntervalMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      tokenGraceMs: config.tokenGraceMs,
+      maxBufferedBytes: config.maxBufferedBytes,
+    });
+    // Connections are told to go elsewhere (1012) before the HTTP server closes.
+    disposers.add('the WebSocket server', () => sockets.drain(config.shutdownTimeoutMs));
     app.server.on('upgrade', sockets.handleUpgrade);
-    for (const source of sources) source.start();
-    return herald;
+    for (const source of sources) {
+      source.start();
+      // Ingest stops first: its batch in hand is stored (and delivered) or left uncommitted for the next consumer.
+      disposers.add(`the ${source.name} source`, () => source.stop());
+    }
+    return new Herald({ config, logger, delivery, presence, sockets, app, lifecycle, disposers });
   }
 
   /** Serves REST and WebSocket on config.host:config.port (0 picks a free port). */
@@ -139,19 +209,15 @@ export class Herald {
 
   /** Adds Herald's WebSocket endpoint (/ws/notifications) to your own server. */
   attach(server: Server): void {
-    server.on('upgrade', this.sockets.handleUpgrade);
+    server.on('upgrade', this.parts.sockets.handleUpgrade);
   }
 
   /** Stores and delivers one event or a batch (one transaction); returns the events stored, duplicates left out. */
   async publish(input: PublishInput | readonly PublishInput[]): Promise<StoredEvent[]> {
-    const items = Array.isArray(input) ? input : [input as PublishInput];
     // The library is an edge too: a caller in plain JavaScript gets the same checks as an HTTP producer.
-    const checked = items.map((item, index) => {
-      const decoded = decodePublishItem(item, Array.isArray(input) ? `input[${index}]` : 'input');
-      if (!decoded.ok) throw badRequest(decoded.message);
-      return decoded.item;
-    });
-    return this.delivery.publish(checked.map((item) => toAppendInput(item)));
+    const decoded = decodePublishBatch(input, 'input');
+    if (!decoded.ok) throw badRequest(decoded.error);
+    return this.parts.delivery.publish(decoded.value.map((item) => toAppendInput(item)));
   }
 
   /** Stores an event in the user's inbox and pushes it to every tab of the user. */
@@ -167,7 +233,9 @@ export class Herald {
 
   /** Pushes a frame to every connected user now; it is not stored and not replayed. */
   broadcast(type: PublishInput['type'], payload: Record<string, unknown>): void {
-    this.delivery.broadcast(type, payload);
+    const decoded = decodeBroadcast({ type, payload }, 'input');
+    if (!decoded.ok) throw badRequest(decoded.error);
+    this.parts.delivery.broadcast(decoded.value.type, decoded.value.payload);
   }
 
   /**
@@ -175,17 +243,17 @@ export class Herald {
    * other nodes' are known within moments (at most a presence heartbeat, HERALD_PRESENCE_TTL_MS / 3).
    */
   isConnected(userId: string): boolean {
-    return this.presence.isConnected(userId);
+    return this.parts.presence.isConnected(userId);
   }
 
   /** The users with a connection open on any node, as isConnected sees them. */
   connectedUsers(): string[] {
-    return this.presence.connectedUsers();
+    return this.parts.presence.connectedUsers();
   }
 
   /**
-   * Graceful stop: refuse new connections, tell every client to reconnect elsewhere (1012) after its queued
-   * frames, finish in-flight requests, then close the broker and the store.
+   * Graceful stop: refuse new connections, stop ingest, tell every client to reconnect elsewhere (1012) after its
+   * queued frames, finish in-flight requests, then close the broker, presence and the store.
    */
   close(): Promise<void> {
     this.closed ??= this.shutdown();
@@ -193,15 +261,8 @@ export class Herald {
   }
 
   private async shutdown(): Promise<void> {
-    this.lifecycle.accepting = false;
-    // Ingest stops first: its batch in hand is stored (and delivered) or left uncommitted for the next consumer.
-    await Promise.all(this.sources.map((source) => source.stop()));
-    await this.sockets.drain(this.config.shutdownTimeoutMs);
-    await this.app.close();
-    await this.broker.close();
-    await this.presence.close();
-    await this.cluster?.close();
-    await this.store.close();
+    this.parts.lifecycle.accepting = false;
+    await this.parts.disposers.closeAll(this.logger);
   }
 }
 
@@ -225,6 +286,6 @@ function createVerifier(config: Config): TokenVerifier {
 }
 
 function requireApiKey(config: Config): string {
-  if (!config.apiKey) throw new Error('HERALD_API_KEY is required to serve the publish API');
+  if (!config.apiKey) throw new StartupError('HERALD_API_KEY is required to serve the publish API');
   return config.apiKey;
 }

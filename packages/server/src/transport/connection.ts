@@ -2,29 +2,24 @@ import { CloseCode } from '@herald/protocol';
 import type { WebSocket } from 'ws';
 import type { Metrics } from '../metrics.js';
 import type { KeepaliveEntry } from './keepalive-wheel.js';
+import { StreamCursor } from './stream-cursor.js';
 
 const SEND_OPTIONS = { binary: false } as const;
 
+/** What a live offer came to: sent, dropped (a duplicate, held for the reader, or the send failed), or a gap. */
+export type OfferOutcome = 'sent' | 'skipped' | 'gap';
+
 /**
- * One authenticated WebSocket. Holds the delivery cursor of this tab: `lastSeq` is the last stream event sent,
- * and an event is sent only when it is exactly the next one, so that fan-out, replay and a late duplicate can
- * never reorder or repeat what the client sees.
+ * One authenticated WebSocket: its send queue with the slow-consumer bound, its keepalive and token deadlines,
+ * and (inherited) the delivery cursor of this tab, which decides what may be sent.
  */
-export class Connection implements KeepaliveEntry {
-  lastSeq = 0;
-  /** True while the connection's events come from the store (resume, gap); live events only raise pendingHigh then. */
-  catchingUp = true;
-  /** The highest live seq offered while catching up: the catch-up reads again until it has reached it. */
-  pendingHigh = 0;
-  /** Bumped by a resume request so that a replay page read for the old position is thrown away. */
-  resumeGeneration = 0;
-  closed = false;
+export class Connection extends StreamCursor implements KeepaliveEntry {
+  private isClosed = false;
   lastSeenAt: number;
   nextPingAt: number;
   /** The token's expiry, then the end of the grace period once the client was told (ms; Infinity for never). */
   deadlineAt = Number.POSITIVE_INFINITY;
-  /** Whether `token_expired` went out and the grace period is running. */
-  tokenExpired = false;
+  private expiredNotice = false;
   slot = -1;
 
   constructor(
@@ -36,8 +31,30 @@ export class Connection implements KeepaliveEntry {
     private readonly metrics: Metrics,
     now: number,
   ) {
+    super();
     this.lastSeenAt = now;
     this.nextPingAt = now;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Whether `token_expired` went out and the grace period is running. */
+  get tokenExpired(): boolean {
+    return this.expiredNotice;
+  }
+
+  /** The token expired and the client was told: it has until `graceUntil` to send a `refresh`. */
+  startGrace(graceUntil: number): void {
+    this.expiredNotice = true;
+    this.deadlineAt = graceUntil;
+  }
+
+  /** A refreshed token: its expiry (ms, Infinity for none) is the new deadline. */
+  extendTo(expiresAt: number): void {
+    this.expiredNotice = false;
+    this.deadlineAt = expiresAt;
   }
 
   /**
@@ -45,7 +62,7 @@ export class Connection implements KeepaliveEntry {
    * (it will resume from its last seq), so that it never holds memory or time that belongs to other users.
    */
   send(frame: Buffer, onWritten?: (error?: Error) => void): boolean {
-    if (this.closed) {
+    if (this.isClosed) {
       this.metrics.drops.inc({ reason: 'closed' });
       return false;
     }
@@ -69,35 +86,39 @@ export class Connection implements KeepaliveEntry {
   }
 
   /**
-   * Offers a live stream event. Returns 'gap' when events are missing before it: the caller then catches up
-   * from the store, which holds every event that has been offered.
+   * Offers a live stream event. 'gap' means events are missing before it: the caller then catches up from the
+   * store, which holds every event that has been offered. 'sent' only when the frame was queued.
    */
-  offer(seq: number, frame: Buffer): 'sent' | 'skipped' | 'gap' {
-    if (this.catchingUp) {
-      if (seq > this.pendingHigh) this.pendingHigh = seq;
-      return 'skipped';
+  offer(seq: number, frame: Buffer): OfferOutcome {
+    switch (this.judgeLive(seq)) {
+      case 'next':
+        if (!this.send(frame)) return 'skipped';
+        this.sent(seq);
+        return 'sent';
+      case 'gap':
+        return 'gap';
+      case 'duplicate':
+        this.metrics.drops.inc({ reason: 'duplicate' });
+        return 'skipped';
+      case 'held':
+        return 'skipped';
     }
-    if (seq <= this.lastSeq) {
-      this.metrics.drops.inc({ reason: 'duplicate' });
-      return 'skipped';
-    }
-    if (seq === this.lastSeq + 1) {
-      if (this.send(frame)) this.lastSeq = seq;
-      return 'sent';
-    }
-    this.pendingHigh = seq;
-    return 'gap';
   }
 
   close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
     this.ws.close(code, reason);
+  }
+
+  /** The socket is gone (its close event): nothing more is sent. */
+  markClosed(): void {
+    this.isClosed = true;
   }
 
   /** Ends the connection without a closing handshake, for peers that stopped answering. */
   terminate(): void {
-    this.closed = true;
+    this.isClosed = true;
     this.ws.terminate();
   }
 }

@@ -1,41 +1,33 @@
 import type { BroadcastMessage } from '../broker/broker.js';
-import type { AdmitResult, Hub } from '../hub/hub.js';
+import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
 import type { Store, StoredEvent } from '../store/store.js';
 import type { Connection } from './connection.js';
+import { OPENING_STAMP } from './stream-cursor.js';
 import { encodeBroadcast, encodeConnected, encodeEvent } from './encode.js';
 
 export interface StreamSyncOptions {
   store: Store;
-  hub: Hub;
+  hub: Hub<Connection>;
   metrics: Metrics;
   pingIntervalMs: number;
-  /**
-   * The part of admission that needs the network (a cluster's per-user limit, the user's subscription): awaited
-   * before the connection first reads the store. Admitted at once when absent.
-   */
-  admit?(connection: Connection): Promise<AdmitResult>;
   /** Events read from the store per query while a connection catches up. */
-  pageSize?: number;
+  replayPageSize: number;
+  /** Connections that re-read the store at once during a resync; the rest wait their turn, not the database pool. */
+  resyncConcurrency: number;
+  /** A store read failed for this connection: it is to be closed (it resumes from its last seq on reconnect). */
   onError(connection: Connection, error: unknown): void;
 }
 
-const DEFAULT_PAGE_SIZE = 500;
-/** Connections that re-read the store at once during a resync; the rest wait their turn, not the database pool. */
-const RESYNC_CONCURRENCY = 16;
-
 /**
- * Keeps every connection's view of its user's stream complete and in order. Live events are offered to each
- * tab; a tab that is behind (just opened, asked to resume, or saw a gap) reads from the store instead until it
- * has caught up with everything offered meanwhile. Because an event is stored before it is offered, a store read
- * that starts after an offer always contains it: nothing is held in memory and nothing can fall between the two.
+ * Keeps every connection's view of its user's stream complete and in order; it orders and resumes, and the
+ * connection's cursor (StreamCursor) decides what may be sent. Live events are offered to each tab; a tab that
+ * is behind (just opened, asked to resume, or saw a gap) reads from the store instead until it has caught up
+ * with everything offered meanwhile. Because an event is stored before it is offered, a store read that starts
+ * after an offer always contains it: nothing is held in memory and nothing can fall between the two.
  */
 export class StreamSync {
-  private readonly pageSize: number;
-
-  constructor(private readonly options: StreamSyncOptions) {
-    this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  }
+  constructor(private readonly options: StreamSyncOptions) {}
 
   /** Fans a stored event out to the user's tabs on this node. */
   deliver(event: StoredEvent): void {
@@ -52,17 +44,17 @@ export class StreamSync {
   }
 
   /**
-   * Every connection reads the store after its last seq, for events that may have been missed without a later
-   * one to show the gap (the link between nodes was down). A connection already catching up will read them anyway.
+   * Every live connection reads the store after its last seq, for events that may have been missed without a
+   * later one to show the gap (the link between nodes was down). One already catching up reads them anyway.
    */
   async resyncAll(): Promise<void> {
     const waiting = [...this.options.hub.all()];
     const worker = async (): Promise<void> => {
       for (let connection = waiting.pop(); connection; connection = waiting.pop()) {
-        if (!connection.closed && !connection.catchingUp) await this.catchUp(connection);
+        if (!connection.closed && connection.recheck()) await this.catchUp(connection);
       }
     };
-    await Promise.all(Array.from({ length: RESYNC_CONCURRENCY }, worker));
+    await Promise.all(Array.from({ length: this.options.resyncConcurrency }, worker));
   }
 
   broadcast(message: BroadcastMessage): void {
@@ -71,48 +63,27 @@ export class StreamSync {
   }
 
   /**
-   * Starts a freshly admitted connection: it is already in the hub (so live events raise pendingHigh), then it
+   * Starts an admitted connection: it is in the hub already (so live events raise its reader's goal), then it
    * learns the user's head, and replays from `since` (or from the head when the client gave none).
    */
   async open(connection: Connection, since: number | undefined): Promise<void> {
-    // Taken before the first await: a resume frame handled while this one waits is the client's later word.
-    const generation = connection.resumeGeneration;
     let head: number;
     try {
-      const admitted = (await this.options.admit?.(connection)) ?? { ok: true };
-      if (connection.closed) return;
-      if (!admitted.ok) {
-        this.options.metrics.refusedConnections.inc({ reason: 'limit' });
-        connection.close(admitted.code, admitted.reason);
-        return;
-      }
       head = await this.options.store.headSeq(connection.userId);
       if (connection.closed) return;
       // A client ahead of the store (a reset database) starts over from the head it is told about.
       const start = since === undefined ? head : Math.min(since, head);
-      // A resume frame sent right after the socket opened may have been handled while admission or the head read
-      // waited (its own read can finish first on another pooled connection): the client's later request wins.
-      if (generation === connection.resumeGeneration) connection.lastSeq = start;
+      connection.startAt(start);
       connection.send(
-        encodeConnected({
-          user_id: connection.userId,
-          seq: head,
-          since: start,
-          ping_interval_ms: this.options.pingIntervalMs,
-        }),
+        encodeConnected({ user_id: connection.userId, seq: head, since: start, ping_interval_ms: this.options.pingIntervalMs }),
       );
     } catch (error) {
       this.options.onError(connection, error);
       return;
     }
-    // A client that starts at the head has nothing to replay unless an event was offered since the head was read
-    // (it is in the hub, so any such offer raised pendingHigh): in a connect storm or a restart most clients skip
-    // the store read. No await between this check and going live.
-    const current = generation === connection.resumeGeneration && connection.lastSeq === head;
-    if (current && connection.pendingHigh <= head) {
-      connection.catchingUp = false;
-      return;
-    }
+    // A client that starts at the head has nothing to replay unless an event was offered since the head was read:
+    // in a connect storm or a restart most clients skip the store read. No await between here and going live.
+    if (connection.tryGoLive(head, OPENING_STAMP)) return;
     await this.catchUp(connection);
   }
 
@@ -126,53 +97,48 @@ export class StreamSync {
       return;
     }
     if (connection.closed) return;
-    connection.pendingHigh = Math.max(connection.pendingHigh, connection.lastSeq);
-    connection.lastSeq = Math.min(since, head);
-    connection.resumeGeneration++;
-    if (!connection.catchingUp) await this.catchUp(connection);
+    if (connection.resumeFrom(Math.min(since, head))) await this.catchUp(connection);
   }
 
+  /** The one reader of a connection that is catching up (its cursor guarantees there is never a second). */
   private async catchUp(connection: Connection): Promise<void> {
-    connection.catchingUp = true;
+    const pageSize = this.options.replayPageSize;
     try {
       for (;;) {
-        const generation = connection.resumeGeneration;
-        const events = await this.options.store.eventsAfter(connection.userId, connection.lastSeq, this.pageSize);
+        const stamp = connection.stamp;
+        const events = await this.options.store.eventsAfter(connection.userId, connection.lastSeq, pageSize);
         if (connection.closed) return;
-        if (generation !== connection.resumeGeneration) continue;
-        const sent = await this.sendPage(connection, events, generation);
+        if (stamp !== connection.stamp) continue;
+        const sent = await this.sendPage(connection, events, stamp);
         if (!sent || connection.closed) return;
-        if (generation !== connection.resumeGeneration) continue;
-        if (events.length < this.pageSize && connection.pendingHigh <= connection.lastSeq) break;
+        // No await between the last check and going live: an event offered from now on is judged live.
+        if (events.length < pageSize && connection.tryGoLive(connection.lastSeq, stamp)) return;
       }
     } catch (error) {
       this.options.onError(connection, error);
-      return;
     }
-    // No await between the last check and here: an event offered from now on is judged live.
-    connection.catchingUp = false;
   }
 
   /**
    * Sends one page and waits until it has reached the socket, so a long replay never piles up in memory. Within
    * the page it waits for the socket to drain whenever the unsent data nears the slow-consumer bound, so a page
    * larger than the bound is paced by the client's reading, not refused. A resume during such a wait ends the
-   * page (the caller starts over from the new position), so this never moves lastSeq past a newer request.
+   * page (the caller starts over from the new position), so this never moves the cursor past a newer request.
    */
-  private async sendPage(connection: Connection, events: StoredEvent[], generation: number): Promise<boolean> {
+  private async sendPage(connection: Connection, events: StoredEvent[], stamp: number): Promise<boolean> {
     let written: Promise<void> = Promise.resolve();
     for (const event of events) {
       const frame = encodeEvent(event);
       if (!connection.hasRoomFor(frame.length)) {
         await written;
         if (connection.closed) return false;
-        if (generation !== connection.resumeGeneration) return true;
+        if (stamp !== connection.stamp) return true;
       }
       written = new Promise((resolve) => {
         if (!connection.send(frame, () => resolve())) resolve();
       });
       if (connection.closed) return false;
-      connection.lastSeq = event.seq;
+      connection.sent(event.seq);
       this.options.metrics.eventsDelivered.inc();
     }
     await written;

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import { GroupCommit } from './group-commit.js';
 import { openSqlite, type SqliteSynchronous } from './open-sqlite.js';
+import { PostgresAppender } from './postgres-appender.js';
 import { SqliteAppender } from './sqlite-appender.js';
 import { SqlStore } from './sql-store.js';
 import { withStatementCache } from './statement-cache.js';
@@ -21,7 +22,7 @@ export interface CreateStoreOptions {
 
 /** How long a query waits for a PostgreSQL connection before it fails, so that ping() cannot hang. */
 const PG_CONNECT_TIMEOUT_MS = 5_000;
-/** Distinct SQL texts kept prepared; Herald's queries have a few dozen shapes, batch appends one per size. */
+/** Distinct SQL texts kept prepared; Herald's queries have a few dozen shapes, markRead's one per id count. */
 const SQLITE_CACHED_STATEMENTS = 1_000;
 /**
  * Items per group commit on SQLite. Past a few hundred items the commit's fixed cost is amortised already, and a
@@ -35,7 +36,8 @@ const SQLITE_GROUP_ITEMS = 1_000;
  */
 export function createStore(databaseUrl: string, options: CreateStoreOptions = {}): Store {
   if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
-    return new SqlStore(new Kysely<Database>({ dialect: postgresDialect(databaseUrl, options) }));
+    const kysely = new Kysely<Database>({ dialect: postgresDialect(databaseUrl, options) });
+    return new SqlStore(kysely, new PostgresAppender(kysely));
   }
   return sqliteStore(sqlitePath(databaseUrl), options.sqliteSynchronous ?? 'full');
 }
@@ -49,19 +51,14 @@ function postgresDialect(connectionString: string, options: CreateStoreOptions):
 
 /**
  * SQLite: Kysely for every query but append, which runs its prepared statements directly (SqliteAppender) in
- * group commits. It takes Kysely's connection first, so it never runs inside another query's open transaction.
+ * group commits, on the same connection.
  */
 function sqliteStore(path: string, synchronous: SqliteSynchronous): Store {
   const db = openSqlite(path, synchronous);
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(db, SQLITE_CACHED_STATEMENTS) }),
   });
-  const appender = new SqliteAppender(db);
-  const group = new GroupCommit(
-    (inputs) => kysely.connection().execute(async () => appender.append(inputs)),
-    SQLITE_GROUP_ITEMS,
-  );
-  return new SqlStore(kysely, { append: (inputs) => group.append(inputs) });
+  return new SqlStore(kysely, new GroupCommit(new SqliteAppender(db, kysely), SQLITE_GROUP_ITEMS));
 }
 
 /** `sqlite:///var/lib/herald.db` and `file:data/herald.db` name the same files as the bare paths. */

@@ -1,11 +1,9 @@
-import type { AppendInput, StoredEvent } from './store.js';
-
-/** Appends `inputs` in one transaction; the result is aligned with them (null for a skipped repeat). */
-export type CommitBatch = (inputs: readonly AppendInput[]) => Promise<(StoredEvent | null)[]>;
+import type { Appender, AppendResults } from './appender.js';
+import type { AppendInput } from './store.js';
 
 interface Waiting {
   inputs: readonly AppendInput[];
-  resolve(events: StoredEvent[]): void;
+  resolve(results: AppendResults): void;
   reject(error: unknown): void;
 }
 
@@ -13,21 +11,21 @@ interface Waiting {
  * Group commit: appends that arrive within one turn of the event loop (several publish requests, a Kafka batch
  * beside them) share one transaction, so a burst of small requests pays one commit and one fsync instead of one
  * each. The group is committed in a setImmediate, after the current turn's requests have all been read; while
- * it commits, later arrivals gather for the next. Each caller still gets exactly its own events back, and its
+ * it commits, later arrivals gather for the next. Each caller still gets exactly its own results back, and its
  * batch is still stored all or nothing: when a shared transaction fails, each batch of it is tried again on its
- * own, so one caller's failure is not the others'.
+ * own, so one caller's failure is not the others'. An Appender over the Appender that commits (SQLite's).
  */
-export class GroupCommit {
+export class GroupCommit implements Appender {
   #waiting: Waiting[] = [];
   #running = false;
 
   /** `maxItems` bounds a group (one caller's batch may exceed it alone): a commit holds the event loop while it runs. */
   constructor(
-    private readonly commit: CommitBatch,
+    private readonly appender: Appender,
     private readonly maxItems: number,
   ) {}
 
-  append(inputs: readonly AppendInput[]): Promise<StoredEvent[]> {
+  append(inputs: readonly AppendInput[]): Promise<AppendResults> {
     if (inputs.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.#waiting.push({ inputs, resolve, reject });
@@ -54,9 +52,9 @@ export class GroupCommit {
   }
 
   async #commitGroup(group: Waiting[]): Promise<void> {
-    let results: (StoredEvent | null)[];
+    let results: AppendResults;
     try {
-      results = await this.commit(group.length === 1 ? group[0]!.inputs : group.flatMap((waiting) => waiting.inputs));
+      results = await this.appender.append(group.length === 1 ? group[0]!.inputs : group.flatMap((waiting) => waiting.inputs));
     } catch (error) {
       if (group.length === 1) group[0]!.reject(error);
       else for (const waiting of group) await this.#commitGroup([waiting]);
@@ -64,9 +62,8 @@ export class GroupCommit {
     }
     let offset = 0;
     for (const waiting of group) {
-      const own = results.slice(offset, offset + waiting.inputs.length);
+      waiting.resolve(results.slice(offset, offset + waiting.inputs.length));
       offset += waiting.inputs.length;
-      waiting.resolve(own.filter((event): event is StoredEvent => event !== null));
     }
   }
 }

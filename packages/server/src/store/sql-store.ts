@@ -1,8 +1,9 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import type { Notification, StreamEventType } from '@herald/protocol';
-import { appendBatch } from './append-batch.js';
+import type { Appender } from './appender.js';
 import { chunks } from './chunks.js';
+import { eventsRow } from './event-rows.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database, EventsTable, NotificationsTable } from './schema.js';
 import type { AppendInput, ListQuery, NotificationPage, Store, StoredEvent, UnreadCount } from './store.js';
@@ -14,7 +15,8 @@ type Trx = Transaction<Database>;
 type EventRow = Pick<Selectable<EventsTable>, 'user_id' | 'seq' | 'type' | 'payload' | 'created_at'>;
 
 /**
- * The Store over Kysely: the same queries for SQLite and PostgreSQL, so both keep the same guarantees.
+ * The Store over Kysely: the same queries for SQLite and PostgreSQL, so both keep the same guarantees; append
+ * alone is each database's own (an Appender), planned the same for both (append-plan.ts).
  *
  * Every write of a user first takes that user's user_streams row (the upsert that bumps last_seq, or a no-op
  * update when the write may turn out to change nothing). On PostgreSQL that row lock serialises the user's
@@ -24,13 +26,13 @@ type EventRow = Pick<Selectable<EventsTable>, 'user_id' | 'seq' | 'type' | 'payl
  */
 export class SqlStore implements Store {
   readonly #db: Kysely<Database>;
-  readonly #append: ((inputs: readonly AppendInput[]) => Promise<StoredEvent[]>) | undefined;
+  readonly #appender: Appender;
   #closed = false;
 
-  /** `append`, when given, replaces the query-built append on the same database and keeps its guarantees. */
-  constructor(db: Kysely<Database>, options: { append?: (inputs: readonly AppendInput[]) => Promise<StoredEvent[]> } = {}) {
+  /** `appender` appends on the same database as `db` (see Appender for why there is one per database). */
+  constructor(db: Kysely<Database>, appender: Appender) {
     this.#db = db;
-    this.#append = options.append;
+    this.#appender = appender;
   }
 
   async migrate(): Promise<void> {
@@ -40,9 +42,8 @@ export class SqlStore implements Store {
 
   async append(inputs: readonly AppendInput[]): Promise<StoredEvent[]> {
     if (inputs.length === 0) return [];
-    if (this.#append) return this.#append(inputs);
-    // Set-based: a constant number of statements per batch (see appendBatch), not three per item.
-    return this.#db.transaction().execute((trx) => appendBatch(trx, inputs));
+    const results = await this.#appender.append(inputs);
+    return results.filter((event): event is StoredEvent => event !== null);
   }
 
   async markRead(userId: string, ids: readonly string[]): Promise<StoredEvent | null> {
@@ -166,12 +167,9 @@ async function appendUserEvent(
 ): Promise<StoredEvent> {
   const seq = await nextSeq(trx, userId);
   const createdAt = now();
-  const payloadJson = JSON.stringify(payload);
-  await trx
-    .insertInto('events')
-    .values({ user_id: userId, seq, type, key: null, payload: payloadJson, created_at: createdAt })
-    .execute();
-  return { userId, seq, type, payload, payloadJson, createdAt };
+  const event = { userId, seq, type, payload, payloadJson: JSON.stringify(payload), createdAt };
+  await trx.insertInto('events').values(eventsRow(event, null)).execute();
+  return event;
 }
 
 /** Takes the user's next seq; on PostgreSQL the row stays locked until the transaction ends. */

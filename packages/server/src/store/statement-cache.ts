@@ -5,8 +5,8 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely';
  * and preparing was a tenth of Herald's busy time in a connect storm (a head-seq read per connection) and a few
  * percent of fan-out. The same SQL text gets the same statement back. Safe because better-sqlite3 runs each
  * statement to completion synchronously and Herald never streams rows (`iterate`) from SQLite, so a statement is
- * never in use when it is handed out again. Bounded: past `max` texts the oldest is dropped (batch appends have a
- * text per batch size).
+ * never in use when it is handed out again. Bounded: past `max` texts the oldest is dropped (markRead has a text
+ * per number of ids it is given, up to its IN-list chunk).
  */
 export function withStatementCache(database: SqliteDatabase, max: number): SqliteDatabase {
   const statements = new Map<string, SqliteStatement>();

@@ -12,19 +12,31 @@ const inputs = fc.record({
 });
 
 describe('property: an event serialised once', () => {
-  it('has the JSON text that serialising its payload gives, and the frame that serialising the frame gives', () => {
+  it('has the JSON text that serialising its payload gives, the frame that serialising the frame gives, and its rows', () => {
     fc.assert(
       fc.property(inputs, fc.integer({ min: 1, max: 2 ** 40 }), (input, seq) => {
-        const { event, notification } = eventRows(input, seq, new Date(0).toISOString());
+        const createdAt = new Date(0).toISOString();
+        const { event, eventRow, notificationRow } = eventRows(input, seq, createdAt);
         expect(event.payloadJson).toBe(JSON.stringify(event.payload));
         expect(JSON.parse(event.payloadJson)).toEqual(JSON.parse(JSON.stringify(event.payload)));
         const frame = encodeEvent(event).toString();
         expect(frame).toBe(JSON.stringify({ type: input.type, seq, payload: event.payload }));
+        const { userId, type, key } = input;
+        expect(eventRow).toEqual({ user_id: userId, seq, type, key, payload: event.payloadJson, created_at: createdAt });
         if (input.type === 'new_notification') {
-          expect(notification?.payloadJson).toBe(JSON.stringify(input.payload));
-          expect(event.payload).toMatchObject({ id: notification?.id, key: input.key, status: 'unread', read_at: null });
+          expect(notificationRow).toEqual({
+            id: (event.payload as { id: string }).id,
+            user_id: userId,
+            seq,
+            key,
+            status: 'unread',
+            created_at: createdAt,
+            read_at: null,
+            payload: JSON.stringify(input.payload),
+          });
+          expect(event.payload).toMatchObject({ key: input.key, status: 'unread', created_at: createdAt, read_at: null });
         } else {
-          expect(notification).toBeNull();
+          expect(notificationRow).toBeNull();
         }
       }),
       { numRuns: 500 },

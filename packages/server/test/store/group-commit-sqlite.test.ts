@@ -1,8 +1,11 @@
 import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Appender, AppendResults } from '../../src/store/appender.js';
 import { createStore } from '../../src/store/create-store.js';
-import { GroupCommit, type CommitBatch } from '../../src/store/group-commit.js';
+import { GroupCommit } from '../../src/store/group-commit.js';
 import { openSqlite } from '../../src/store/open-sqlite.js';
+import type { Database } from '../../src/store/schema.js';
 import { SqliteAppender } from '../../src/store/sqlite-appender.js';
 import type { AppendInput, Store, StoredEvent } from '../../src/store/store.js';
 import { dropDatabase, freshSqlitePath } from '../helpers/databases.js';
@@ -109,10 +112,10 @@ describe.each([0, 1, 3])('one failing batch among four appended in one turn, at 
 
 describe('the shared transaction on SQLite', () => {
   let path: string;
-  let db: BetterSqlite3.Database | undefined;
+  let kysely: Kysely<Database> | undefined;
   afterEach(async () => {
-    db?.close();
-    db = undefined;
+    await kysely?.destroy();
+    kysely = undefined;
     await dropDatabase(path);
   });
 
@@ -124,21 +127,24 @@ describe('the shared transaction on SQLite', () => {
     refusePoisoned(path);
 
     // Composed as create-store.ts composes it, with each commit recorded on its way to the real appender.
-    db = openSqlite(path, 'full');
-    const appender = new SqliteAppender(db);
+    const db = openSqlite(path, 'full');
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) });
+    const appender = new SqliteAppender(db, kysely);
     const attempts: { batches: string[]; ok: boolean }[] = [];
-    const commit: CommitBatch = async (inputs) => {
-      const batches = [...new Set(inputs.map((input) => input.payload['batch'] as string))];
-      try {
-        const results = appender.append(inputs);
-        attempts.push({ batches, ok: true });
-        return results;
-      } catch (error) {
-        attempts.push({ batches, ok: false });
-        throw error;
-      }
+    const recording: Appender = {
+      append: async (inputs): Promise<AppendResults> => {
+        const batches = [...new Set(inputs.map((input) => input.payload['batch'] as string))];
+        try {
+          const results = await appender.append(inputs);
+          attempts.push({ batches, ok: true });
+          return results;
+        } catch (error) {
+          attempts.push({ batches, ok: false });
+          throw error;
+        }
+      },
     };
-    const group = new GroupCommit(commit, 1000);
+    const group = new GroupCommit(recording, 1000);
     const batches = batchesWithPoisonAt(1);
     const results = await Promise.allSettled(batches.map((batch) => group.append(batch)));
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GroupCommit, type CommitBatch } from '../../src/store/group-commit.js';
+import type { Appender, AppendResults } from '../../src/store/appender.js';
+import { GroupCommit } from '../../src/store/group-commit.js';
 import type { AppendInput, StoredEvent } from '../../src/store/store.js';
 import { latch } from '../helpers/latch.js';
 
@@ -11,14 +12,14 @@ const item = (userId: string, key: string | null = null): AppendInput => ({
 });
 
 /**
- * A database stand-in behind the commit seam: numbers each user's events, skips a key seen before, records
+ * A database stand-in behind the Appender seam: numbers each user's events, skips a key seen before, records
  * every transaction, and fails a whole transaction that contains a user named "poison".
  */
-function recordingCommit(): { commit: CommitBatch; transactions: AppendInput[][] } {
+function recordingCommit(): { commit: Appender; transactions: AppendInput[][] } {
   const transactions: AppendInput[][] = [];
   const heads = new Map<string, number>();
   const keys = new Set<string>();
-  const commit: CommitBatch = async (inputs) => {
+  const append = async (inputs: readonly AppendInput[]): Promise<AppendResults> => {
     transactions.push([...inputs]);
     if (inputs.some((input) => input.userId === 'poison')) throw new Error('poisoned transaction');
     return inputs.map((input): StoredEvent | null => {
@@ -31,7 +32,7 @@ function recordingCommit(): { commit: CommitBatch; transactions: AppendInput[][]
       return { userId: input.userId, seq, type: input.type, payload: input.payload, createdAt: '' };
     });
   };
-  return { commit, transactions };
+  return { commit: { append }, transactions };
 }
 
 describe('GroupCommit', () => {
@@ -45,20 +46,21 @@ describe('GroupCommit', () => {
     ]);
     expect(transactions).toHaveLength(1);
     expect(transactions[0]).toHaveLength(5);
-    expect(a!.map((event) => [event.userId, event.seq])).toEqual([['alice', 1], ['bob', 1]]);
-    // The repeated key is left out of its own caller's result only.
-    expect(b!.map((event) => [event.userId, event.seq])).toEqual([['alice', 2]]);
-    expect(c!.map((event) => [event.userId, event.seq])).toEqual([['carol', 1]]);
+    expect(a!.map((event) => [event?.userId, event?.seq])).toEqual([['alice', 1], ['bob', 1]]);
+    // Each caller's results are aligned with its own inputs: the repeated key is a null in its caller's only.
+    expect(b!.map((event) => event && [event.userId, event.seq])).toEqual([['alice', 2], null]);
+    expect(c!.map((event) => [event?.userId, event?.seq])).toEqual([['carol', 1]]);
   });
 
   it('gathers appends that arrive during a commit into the next group', async () => {
     const transactions: number[] = [];
     const gate = latch();
-    const group = new GroupCommit(async (inputs) => {
+    const append = async (inputs: readonly AppendInput[]): Promise<AppendResults> => {
       transactions.push(inputs.length);
       if (transactions.length === 1) await gate.reached;
       return inputs.map((input, index) => ({ userId: input.userId, seq: index + 1, type: input.type, payload: {}, createdAt: '' }));
-    }, 1000);
+    };
+    const group = new GroupCommit({ append }, 1000);
     const first = group.append([item('a')]);
     await new Promise((resolve) => setImmediate(resolve));
     const later = [group.append([item('b')]), group.append([item('c')]), group.append([item('d')])];
@@ -104,7 +106,7 @@ describe('GroupCommit', () => {
       ['poison', 'bob'],
       ['carol'],
     ]);
-    expect((results[0] as PromiseFulfilledResult<StoredEvent[]>).value[0]!.seq).toBe(1);
+    expect((results[0] as PromiseFulfilledResult<AppendResults>).value[0]!.seq).toBe(1);
   });
 
   it('answers an empty batch at once without a transaction', async () => {

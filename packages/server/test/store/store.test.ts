@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { Notification } from '@herald/protocol';
-import { ROWS_PER_STATEMENT } from '../../src/store/append-batch.js';
+import { ROWS_PER_STATEMENT } from '../../src/store/postgres-appender.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { AppendInput, NotificationStatus, Store, StoredEvent } from '../../src/store/store.js';
 import { databaseKinds, dropDatabase, freshDatabaseUrl } from '../helpers/databases.js';

@@ -1,0 +1,103 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { addKey, batchKeys, batchUsers, planAppend, type KeysByUser } from './append-plan.js';
+import type { Appender, AppendResults } from './appender.js';
+import { chunks } from './chunks.js';
+import { batchTimestamp } from './event-rows.js';
+import type { Database } from './schema.js';
+import type { AppendInput } from './store.js';
+
+/**
+ * Rows per multi-row statement. With at most 8 columns a row that is 8,000 bound parameters, far below
+ * PostgreSQL's limit (65,535); a batch of hundreds of items is one statement per table.
+ */
+export const ROWS_PER_STATEMENT = 1_000;
+
+type Trx = Transaction<Database>;
+
+/**
+ * Append on PostgreSQL (see Appender for why it differs from SQLite's): a constant number of statements per
+ * ROWS_PER_STATEMENT rows, not three per item, in one transaction:
+ *
+ * 1. lock the streams of the batch's users, in user id order, and read their last_seq;
+ * 2. under those locks, read which of the batch's (user, key) pairs are already stored;
+ * 3. plan the batch (planAppend: repeats skipped, the rest numbered from last_seq in input order);
+ * 4. insert the events, then the notifications, then write each user's new last_seq.
+ */
+export class PostgresAppender implements Appender {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  append(inputs: readonly AppendInput[]): Promise<AppendResults> {
+    return this.db.transaction().execute((trx) => appendInTransaction(trx, inputs));
+  }
+}
+
+async function appendInTransaction(trx: Trx, inputs: readonly AppendInput[]): Promise<AppendResults> {
+  const lastSeqs = await lockStreams(trx, batchUsers(inputs).sort(compare));
+  const plan = planAppend(inputs, { lastSeqs, storedKeys: await storedKeys(trx, batchKeys(inputs)) }, batchTimestamp());
+  // Plain inserts, not ON CONFLICT DO NOTHING: under the stream locks no other writer can have stored these
+  // keys or seqs, and if one somehow had, failing the batch beats leaving a gap.
+  for (const chunk of chunks(plan.eventRows, ROWS_PER_STATEMENT)) {
+    await trx.insertInto('events').values(chunk).execute();
+  }
+  for (const chunk of chunks(plan.notificationRows, ROWS_PER_STATEMENT)) {
+    await trx.insertInto('notifications').values(chunk).execute();
+  }
+  await advanceStreams(trx, [...plan.newLastSeqs]);
+  return plan.results;
+}
+
+/**
+ * Creates the users' stream rows where missing and returns each user's last_seq, taking the rows' locks with a
+ * no-op update. PostgreSQL locks the rows of one statement in VALUES order, and the chunks run in order, so every
+ * batch locks in ascending user id order: two batches naming the same users in opposite orders cannot deadlock.
+ */
+async function lockStreams(trx: Trx, sortedUserIds: readonly string[]): Promise<Map<string, number>> {
+  const lastSeqs = new Map<string, number>();
+  for (const chunk of chunks(sortedUserIds, ROWS_PER_STATEMENT)) {
+    const rows = await trx
+      .insertInto('user_streams')
+      .values(chunk.map((userId) => ({ user_id: userId, last_seq: 0 })))
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ last_seq: sql<number>`user_streams.last_seq` }))
+      .returning(['user_id', 'last_seq'])
+      .execute();
+    for (const row of rows) lastSeqs.set(row.user_id, row.last_seq);
+  }
+  return lastSeqs;
+}
+
+/**
+ * Writes the users' new last_seq. Every row exists (lockStreams made it) and is locked by this transaction
+ * already, so the order of these writes cannot cause a deadlock.
+ */
+async function advanceStreams(trx: Trx, heads: readonly (readonly [string, number])[]): Promise<void> {
+  for (const chunk of chunks(heads, ROWS_PER_STATEMENT)) {
+    // An upsert that always conflicts: a multi-row UPDATE typed by the table.
+    await trx
+      .insertInto('user_streams')
+      .values(chunk.map(([userId, lastSeq]) => ({ user_id: userId, last_seq: lastSeq })))
+      .onConflict((oc) => oc.column('user_id').doUpdateSet((eb) => ({ last_seq: eb.ref('excluded.last_seq') })))
+      .execute();
+  }
+}
+
+/** Which of the (user, key) pairs their users already have stored. Run under the stream locks. */
+async function storedKeys(trx: Trx, pairs: readonly (readonly [string, string])[]): Promise<KeysByUser> {
+  const found = new Map<string, Set<string>>();
+  for (const chunk of chunks(pairs, ROWS_PER_STATEMENT)) {
+    // A row-value IN over a VALUES list. PostgreSQL probes the (user_id, key) unique index once events is large
+    // (a nested loop over the index at 1M rows) and hashes a sequential scan while the table is small enough for
+    // that to be cheaper.
+    const values = sql.join(chunk.map(([userId, key]) => sql`(${userId}, ${key})`));
+    const rows = await trx
+      .selectFrom('events')
+      .select(['user_id', 'key'])
+      .where(sql<boolean>`(user_id, key) in (values ${values})`)
+      .execute();
+    for (const row of rows) addKey(found, row.user_id, row.key!);
+  }
+  return found;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -31,12 +31,12 @@ describe('RedisBroker', () => {
     for (const link of links.splice(0)) await link.close();
   });
 
-  async function node(keyPrefix: string, name: string): Promise<Node> {
+  async function node(keyPrefix: string, name: string, logger = createLogger('silent')): Promise<Node> {
     const link = new RedisLink(inject('redisUrl'), createLogger('silent'));
     links.push(link);
     await link.connect();
     const metrics = new Metrics({ connections: () => 0, users: () => 0 });
-    const broker = new RedisBroker({ link, keyPrefix, nodeId: name, metrics, logger: createLogger('silent') });
+    const broker = new RedisBroker({ link, keyPrefix, nodeId: name, metrics, logger });
     const state: Node = { link, broker, metrics, events: [], broadcasts: [], resyncs: 0 };
     const handlers: BrokerHandlers = {
       event: (stored) => state.events.push(stored),
@@ -101,5 +101,50 @@ describe('RedisBroker', () => {
     expect(receiver.events.map((stored) => stored.seq)).toEqual([1, 3]);
     expect(receiver.resyncs).toBe(0);
     expect((await publisher.metrics.redisPublishFailures.get()).values[0]?.value).toBe(2);
+  });
+
+  it('drops malformed messages from Redis, warning once per reason, and delivers the next good one', async () => {
+    const keyPrefix = prefix();
+    const warnings: Array<Record<string, unknown>> = [];
+    const publisher = await node(keyPrefix, 'publisher');
+    const receiver = await node(keyPrefix, 'receiver', createLogger('warn', { write: (line: string) => void warnings.push(JSON.parse(line)) }));
+    await receiver.broker.subscribe('carol');
+
+    const userChannel = `${keyPrefix}user:carol`;
+    const broadcastChannel = `${keyPrefix}broadcast`;
+    const stored = (override: Record<string, unknown>) => ({ userId: 'carol', seq: 5, type: 'task_update', payload: {}, createdAt: 'now', ...override });
+    const admin = createClient({ url: inject('redisUrl') });
+    await admin.connect();
+    try {
+      for (const text of [
+        'not json',
+        '[]',
+        JSON.stringify({ node: 'stranger', event: stored({ seq: -1 }) }),
+        JSON.stringify({ node: 'stranger', event: stored({ seq: '5' }) }),
+        JSON.stringify({ node: 'stranger', event: stored({ userId: 5 }) }),
+        JSON.stringify({ node: 'stranger', event: stored({ type: 'all_read","seq":99,"payload":{}}' }) }),
+        JSON.stringify({ node: 'stranger', hello: true }),
+        // Well formed, but another user's event on carol's channel.
+        JSON.stringify({ node: 'stranger', event: stored({ userId: 'mallory' }) }),
+      ]) {
+        await admin.publish(userChannel, text);
+      }
+      await admin.publish(broadcastChannel, JSON.stringify({ node: 'stranger', broadcast: { type: 'new_notification', payload: [] } }));
+      await admin.publish(broadcastChannel, JSON.stringify({ node: 'stranger', event: stored({}) }));
+    } finally {
+      await admin.close();
+    }
+
+    publisher.broker.publish(event('carol', 1));
+    publisher.broker.broadcast({ type: 'new_notification', payload: { title: 'after the noise' } });
+    await waitUntil(() => receiver.events.length === 1 && receiver.broadcasts.length === 1, 'the good messages arrive');
+    expect(receiver.events).toMatchObject([{ userId: 'carol', seq: 1, payload: { n: 1 } }]);
+    expect(receiver.broadcasts).toEqual([{ type: 'new_notification', payload: { title: 'after the noise' } }]);
+    const dropped = warnings.filter((line) => line['receiver'] === 'broker');
+    expect(dropped.map((line) => line['reason']).sort()).toEqual(['invalid field', 'not JSON', 'not an object', 'unknown kind', 'wrong channel']);
+    expect(dropped.every((line) => line['level'] === 40)).toBe(true);
+    // Counted as received all the same: ten malformed and two good.
+    const received = (await receiver.metrics.redisMessages.get()).values.find((value) => value.labels.direction === 'received');
+    expect(received?.value).toBe(12);
   });
 });

@@ -19,14 +19,15 @@ export interface RedisServer {
   remove(): Promise<void>;
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+/** `args` go to redis-server as they are, e.g. `['--requirepass', 'secret']` for a server that wants a password. */
+export async function startRedisServer(options: { args?: string[] } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
   let output = '';
   const start = async (): Promise<void> => {
     output = '';
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...(options.args ?? [])];
     const started = spawn(REDIS_SERVER, [...args, '--daemonize', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'pipe', 'pipe'] });
     started.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     started.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -63,7 +64,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   };
 }
 
-/** Resolves once the server answers PING on `port`; rejects after ten seconds. */
+/** Resolves once the server answers PING on `port` (a refusal for want of a password is an answer); rejects after ten seconds. */
 async function answers(port: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -82,7 +83,7 @@ function ping(port: number): Promise<boolean> {
       reply += chunk.toString();
       if (reply.includes('\r\n')) {
         socket.destroy();
-        resolve(reply.startsWith('+PONG'));
+        resolve(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
       }
     });
     socket.once('error', () => resolve(false));

@@ -1,11 +1,21 @@
 /**
  * Every close code Herald sends, with whether a client should reconnect. 4001 comes from the seed protocol;
- * the other 40xx codes are Herald's own. 1009 and 1012 are the standard codes for an oversized frame and a
- * server restart.
+ * the other 40xx codes are Herald's own. 1008, 1009, 1011 and 1012 are the standard codes (RFC 6455, 7.4.1)
+ * for a refused request, an oversized frame, a failure on the server's side and a server restart.
  */
 export const CloseCode = {
+  /**
+   * The handshake request was malformed (`since` given twice, or not a non-negative integer): the same request
+   * fails again, so do not reconnect until it is fixed.
+   */
+  PolicyViolation: 1008,
   /** The frame was larger than HERALD_MAX_MESSAGE_BYTES. */
   MessageTooBig: 1009,
+  /**
+   * The server could not serve the stream right now (the database could not be read while the connection caught
+   * up, or an unexpected failure): reconnect with backoff and resume from the last seq seen.
+   */
+  InternalError: 1011,
   /** The server is shutting down: reconnect (to this or another node) after a short backoff. */
   ServiceRestart: 1012,
   /** Missing, malformed, expired or wrongly signed token: do not reconnect until a new token is at hand. */
@@ -20,12 +30,19 @@ export const CloseCode = {
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** Whether a client should try again after the server closed with this code (4002 with a new token). */
+/**
+ * Whether a client should try again after the server closed with this code. No after 4001 (the same token is
+ * refused again) and 1008 (the same request is refused again); 4002 only with a new token (see needsNewToken).
+ * Codes Herald does not send (1000, 1006 for a dropped connection, ...) are worth a retry with backoff.
+ */
 export function shouldReconnect(code: number): boolean {
-  return code !== CloseCode.Unauthorized;
+  return code !== CloseCode.Unauthorized && code !== CloseCode.PolicyViolation;
 }
 
-/** Whether the close means the token is no longer good, so a new one must be fetched before reconnecting. */
+/**
+ * Whether the close means the token is no longer good, so a new one must be fetched before reconnecting:
+ * 4001 and 4002. Every other code, 1008 and 1011 included, says nothing about the token.
+ */
 export function needsNewToken(code: number): boolean {
   return code === CloseCode.Unauthorized || code === CloseCode.TokenExpired;
 }

@@ -1,16 +1,12 @@
 import { ErrorCode } from '@herald/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { HeraldError } from '../errors.js';
+import { HeraldError, storeUnavailable } from '../errors.js';
 import { describeSchemaError } from '../schema-errors.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 
 /** Maps every failure to `{"error": code, "message": ...}` with its status; logs only what is Herald's fault. */
 export function handleError(error: FastifyError | HeraldError, request: FastifyRequest, reply: FastifyReply): void {
-  if (error instanceof HeraldError) {
-    if (error.status >= 500) request.log.error({ err: error.cause ?? error }, error.message);
-    void reply.code(error.status).send({ error: error.code, message: error.message });
-    return;
-  }
+  if (error instanceof HeraldError) return answerHeraldError(error, request, reply);
   if (error.validation) {
     const message = describeSchemaError(error.validationContext ?? 'body', error.validation);
     void reply.code(400).send({ error: ErrorCode.BadRequest, message });
@@ -25,11 +21,18 @@ export function handleError(error: FastifyError | HeraldError, request: FastifyR
     void reply.code(status).send({ error: ErrorCode.BadRequest, message: error.message });
     return;
   }
-  if (isStoreUnavailable(error)) {
-    request.log.warn({ err: error }, 'database unavailable');
-    void reply.code(503).send({ error: ErrorCode.Unavailable, message: 'The database is unavailable; retry later' });
-    return;
-  }
+  // The path for a store that was not wrapped with guardOutages: its outage reaches here as the driver's error.
+  if (isStoreUnavailable(error)) return answerHeraldError(storeUnavailable(error), request, reply);
   request.log.error({ err: error }, 'request failed');
   void reply.code(500).send({ error: ErrorCode.Internal, message: 'Internal error' });
+}
+
+/**
+ * A HeraldError is answered with its code's status and its message. An outage (503) is not Herald's fault and is
+ * logged at warn with the driver's error; any other 5xx is logged at error; a refused request is not logged.
+ */
+function answerHeraldError(error: HeraldError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === ErrorCode.Unavailable) request.log.warn({ err: error.cause ?? error }, 'database unavailable');
+  else if (error.status >= 500) request.log.error({ err: error.cause ?? error }, error.message);
+  void reply.code(error.status).send({ error: error.code, message: error.message });
 }

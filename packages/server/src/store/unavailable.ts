@@ -20,7 +20,10 @@ const UNAVAILABLE_CODES = new Set([
 
 const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
-/** Whether a store failure is an outage (the caller may retry later) rather than a defect. */
+/**
+ * Whether a store failure is an outage (the caller may retry later) rather than a defect. guardOutages asks it at
+ * the store seam; the HTTP error handler and closeFor ask it only for a store that was not wrapped.
+ */
 export function isStoreUnavailable(error: unknown): boolean {
   for (let current = error; current instanceof Error; current = current.cause) {
     const code = (current as { code?: unknown }).code;

@@ -5,11 +5,11 @@ import type { StoredEvent } from '../store/store.js';
 
 /**
  * The messages nodes send each other over Redis pub/sub, as JSON text. In memory each has a `kind`; on the wire
- * the kind is the key that is present, as it has been since the first clustered release:
+ * the kind is the key that is present, byte for byte what earlier versions send, so that nodes of both can mix:
  *
- *   broker, on a user's channel:     {"node":"<id>","event":{"userId","seq","type","payload","createdAt"}}
+ *   broker, on a user's channel:      {"node":"<id>","event":{"userId","seq","type","payload","createdAt"}}
  *   broker, on the broadcast channel: {"node":"<id>","broadcast":{"type","payload"}}
- *   presence:                        {"node":"<id>","user":"<id>","online":true|false}  or  {"node":"<id>","gone":true}
+ *   presence:                         {"node":"<id>","user":"<id>","online":true|false}  or  {"node":"<id>","gone":true}
  *
  * Decoding checks every field it reads and copies only those: a field it does not know is ignored (a later
  * version may add one without older nodes dropping the message), a known field of the wrong type drops the

@@ -25,9 +25,9 @@ export interface BrokerHandlers {
  * failed may have gone through all the same and is sent again; in any order, because events of one user stored
  * by different nodes interleave and a retried one arrives after later ones. Receivers make it exact: an event
  * is published only after it is durable, so a connection drops what it already has by seq, reads a gap from the
- * store, and re-reads the store on `resync` for misses that no later event shows (StreamSync and Connection do
- * this). The publishing node's own connections get the event once, at once, without depending on any other
- * process.
+ * store, and re-reads the store on `resync` for misses that no later event shows (each Connection's StreamCursor
+ * judges by seq, StreamSync reads the store). The publishing node's own connections get the event once, at once,
+ * without depending on any other process.
  *
  * A broadcast is not stored: it reaches each node at most once, and a node cut off when it is sent never gets it.
  */

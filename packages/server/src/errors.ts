@@ -1,5 +1,4 @@
 import { CloseCode, ErrorCode } from '@herald/protocol';
-import { isStoreUnavailable } from './store/unavailable.js';
 
 /** What one ErrorCode means at each edge: the REST answer, the WebSocket close, and what the caller may do next. */
 export interface ErrorPolicy {
@@ -81,11 +80,11 @@ const CLOSE_REASONS: Partial<Record<ErrorCode, string>> = {
 
 /**
  * How a WebSocket is closed when `error` ends it: the table's close code and a reason within 123 bytes. An error
- * that is not a HeraldError is Internal, unless it is a database outage from a store that was not wrapped with
- * guardOutages, which is Unavailable as it would have been.
+ * that is not a HeraldError is Internal.
  */
 export function closeFor(error: unknown): { code: number; reason: string } {
-  const code = error instanceof HeraldError ? error.code : isStoreUnavailable(error) ? ErrorCode.Unavailable : ErrorCode.Internal;
+  // A store outage arrives here as an Unavailable HeraldError already: the composition root guards every store.
+  const code = error instanceof HeraldError ? error.code : ErrorCode.Internal;
   const shown = error instanceof HeraldError ? error.message : '';
   return { code: ERROR_POLICY[code].closeCode, reason: clipUtf8(CLOSE_REASONS[code] ?? shown, MAX_CLOSE_REASON_BYTES) };
 }

@@ -37,7 +37,8 @@ describe('the error table', () => {
 describe('closeFor', () => {
   it.each([
     ['an Unavailable HeraldError', storeUnavailable(refused()), { code: 1011, reason: 'Temporarily unavailable, reconnect' }],
-    ['an outage of a store not wrapped', refused(), { code: 1011, reason: 'Temporarily unavailable, reconnect' }],
+    // The composition root wraps every store, so a raw driver error reaching the transport is a defect.
+    ['a raw driver error (no store reaches the transport unwrapped)', refused(), { code: 1011, reason: 'Internal error, reconnect' }],
     ['an Unauthorized HeraldError (its message kept from the client)', unauthorized('jwt expired'), { code: 4001, reason: 'Unauthorized' }],
     ['a refused request', badRequest('since must be given once'), { code: 1008, reason: 'since must be given once' }],
     ['an Internal HeraldError', new HeraldError(ErrorCode.Internal, 'boom'), { code: 1011, reason: 'Internal error, reconnect' }],

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { BroadcastMessage, Broker, BrokerHandlers } from '../broker/broker.js';
 import type { Metrics } from '../metrics.js';
+import { settleWithin } from '../timing.js';
 import type { StoredEvent } from '../store/store.js';
 import type { RedisLink } from './redis-link.js';
 import { decodeBrokerMessage, encodeBrokerMessage, type BrokerMessage } from './wire.js';
@@ -90,7 +91,7 @@ export class RedisBroker implements Broker {
       },
       (error: unknown) => this.options.logger.debug({ err: error, user: userId }, 'subscribing to a user failed'),
     );
-    return withDeadline(subscribed, SUBSCRIBE_WAIT_MS);
+    return settleWithin(subscribed, SUBSCRIBE_WAIT_MS);
   }
 
   unsubscribe(userId: string): void {
@@ -186,10 +187,4 @@ export class RedisBroker implements Broker {
       // Reconnecting: recover() drops channels of users this node no longer holds.
     });
   }
-}
-
-function withDeadline(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

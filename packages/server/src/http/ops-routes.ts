@@ -1,3 +1,4 @@
+import { withTimeout } from '../timing.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RedisState } from '../cluster/redis-link.js';
 import type { IngestSource } from '../ingest/source.js';
@@ -43,11 +44,3 @@ export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { sto
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 };
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}

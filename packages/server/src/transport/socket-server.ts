@@ -5,6 +5,7 @@ import type { TokenVerifier, VerifiedToken } from '../auth/token-verifier.js';
 import type { Admission } from '../hub/admission.js';
 import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
+import { settleWithin } from '../timing.js';
 import { decodeClientFrame } from './client-frame.js';
 import { Connection } from './connection.js';
 import { encodeError, encodeTokenExpired, encodeTokenRefreshed, PING_FRAME, PONG_FRAME } from './encode.js';
@@ -83,10 +84,7 @@ export class SocketServer {
           connection.close(CloseCode.ServiceRestart, 'Server restarting, reconnect');
         }),
     );
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([Promise.all(closing), timeout]);
-    clearTimeout(timer);
+    await settleWithin(Promise.all(closing), timeoutMs);
     for (const connection of this.options.hub.all()) connection.terminate();
     this.gate.close();
   }

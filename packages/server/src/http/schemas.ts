@@ -1,19 +1,14 @@
-import { PUBLISHABLE_TYPES } from '@herald/protocol';
 import Type from 'typebox';
-import { PublishItem } from '../ingest/publish-item.js';
-
-export { PublishItem };
+import { BroadcastBody, PublishBody } from '../ingest/decode-publish.js';
+import { Payload } from '../ingest/publish-item.js';
 
 /**
- * The REST API's schemas: Fastify validates requests with them and @fastify/swagger turns the same objects into
- * /openapi.json, so the document cannot drift from what is enforced.
+ * The REST API's schemas: @fastify/swagger turns them into /openapi.json, and Fastify validates requests with
+ * them, except the publish and broadcast bodies. Those come from ingest/, where the one decoder of each is, the
+ * same for HTTP, Kafka and the library, so the document cannot drift from what is enforced.
  */
 
-const Payload = Type.Record(Type.String(), Type.Unknown(), { description: "The producer's JSON object, delivered as is" });
-
-export const MAX_PUBLISH_BATCH = 1000;
-
-export const PublishBody = Type.Union([PublishItem, Type.Array(PublishItem, { minItems: 1, maxItems: MAX_PUBLISH_BATCH })]);
+export { BroadcastBody, PublishBody };
 
 export const PublishResponse = Type.Object({
   accepted: Type.Integer({ description: 'Items in the request' }),
@@ -27,14 +22,6 @@ export const PublishResponse = Type.Object({
     }),
   ),
 });
-
-export const BroadcastBody = Type.Object(
-  {
-    type: Type.Enum([...PUBLISHABLE_TYPES]),
-    payload: Payload,
-  },
-  { additionalProperties: false },
-);
 
 export const BroadcastResponse = Type.Object({ connections: Type.Integer() });
 

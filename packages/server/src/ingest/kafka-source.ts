@@ -1,11 +1,12 @@
-import { Consumer, ProduceAcks, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Consumer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config.js';
 import type { Delivery } from '../deliver.js';
 import type { Metrics } from '../metrics.js';
-import type { AppendInput } from '../store/store.js';
 import { backoffDelay, sleep } from './backoff.js';
-import { decodeKafkaRecord } from './kafka-record.js';
+import { DeadLetters } from './kafka-dead-letter.js';
+import { KafkaIntake, type KafkaMessage, type KafkaStream } from './kafka-intake.js';
+import { sortBatch } from './kafka-record.js';
 import type { IngestSource, SourceState } from './source.js';
 
 export interface KafkaSourceOptions {
@@ -13,17 +14,12 @@ export interface KafkaSourceOptions {
   delivery: Delivery;
   metrics: Metrics;
   logger: Logger;
+  /**
+   * The largest record value taken, in bytes; a larger one is dead-lettered unread. The gateway gives it
+   * HERALD_MAX_BODY_BYTES, so a producer meets one bound whether it publishes over HTTP or Kafka.
+   */
+  maxRecordBytes: number;
   clientId?: string;
-}
-
-type Record = Message<Buffer, Buffer, Buffer, Buffer>;
-
-/** Records received from one stream and not yet taken into a batch. */
-interface Intake {
-  stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
-  queue: Record[];
-  wake: (() => void) | undefined;
-  failure: Error | undefined;
 }
 
 /** How often consumer lag is read for /metrics. */
@@ -54,16 +50,13 @@ export class KafkaSource implements IngestSource {
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
-  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
-  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
-  private intake: Intake | undefined;
+  private readonly deadLetters: DeadLetters;
+  private stream: KafkaStream | undefined;
 
   constructor(private readonly options: KafkaSourceOptions) {
-    const clientId = options.clientId ?? 'herald';
+    const { config, logger, clientId = 'herald' } = options;
     this.consumer = this.createConsumer();
-    this.producer = new Producer({ clientId: `${clientId}-dlq`, bootstrapBrokers: options.config.brokers, acks: ProduceAcks.ALL });
-    // An EventEmitter: an unhandled 'error' would end the process, and the loop below already retries.
-    this.producer.on('error', (error: Error) => options.logger.warn({ err: error }, 'kafka producer error'));
+    this.deadLetters = new DeadLetters({ clientId, brokers: config.brokers, topic: config.deadLetterTopic, logger });
   }
 
   private createConsumer(): Consumer<Buffer, Buffer, Buffer, Buffer> {
@@ -86,7 +79,7 @@ export class KafkaSource implements IngestSource {
     this.abort.abort();
     this.stream?.destroy();
     await this.running;
-    await Promise.allSettled([this.consumer.close(true), this.producer.close(true)]);
+    await Promise.allSettled([this.consumer.close(true), this.deadLetters.close()]);
     this.current = 'stopped';
   }
 
@@ -137,70 +130,21 @@ export class KafkaSource implements IngestSource {
     this.consumer.startLagMonitoring({ topics: [config.topic] }, LAG_INTERVAL_MS);
     this.current = 'running';
     this.options.logger.info({ topic: config.topic, group: config.group }, 'consuming from kafka');
+    const intake = new KafkaIntake(this.stream, config.batchSize, this.abort.signal);
     for (;;) {
-      const batch = await this.nextBatch(this.stream);
+      const batch = await intake.take();
       if (batch.length === 0) return;
       await this.handle(batch);
       if (this.abort.signal.aborted) return;
     }
   }
 
-  /**
-   * Waits for at least one record, then takes what has arrived, up to the batch size; empty once stopping.
-   * Records arrive in flowing mode into a queue that pauses the stream (which stops its fetches) once a batch
-   * is waiting, so memory stays bounded by a batch plus one fetch.
-   */
-  private async nextBatch(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Promise<Record[]> {
-    const { batchSize } = this.options.config;
-    if (!this.intake || this.intake.stream !== stream) this.intake = this.listen(stream);
-    const intake = this.intake;
-    while (intake.queue.length === 0) {
-      if (this.abort.signal.aborted) return [];
-      if (intake.failure) throw intake.failure;
-      const { promise, resolve } = Promise.withResolvers<void>();
-      intake.wake = resolve;
-      await promise;
-    }
-    const batch = intake.queue.splice(0, batchSize);
-    if (stream.isPaused() && intake.queue.length < batchSize) stream.resume();
-    return batch;
-  }
-
-  private listen(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Intake {
-    const intake: Intake = { stream, queue: [], wake: undefined, failure: undefined };
-    const wake = (): void => {
-      const resolve = intake.wake;
-      intake.wake = undefined;
-      resolve?.();
-    };
-    stream.on('data', (record: Record) => {
-      intake.queue.push(record);
-      if (intake.queue.length >= this.options.config.batchSize) stream.pause();
-      wake();
-    });
-    stream.on('error', (error: Error) => {
-      intake.failure = error;
-      wake();
-    });
-    stream.on('close', () => {
-      intake.failure ??= new Error('kafka stream closed');
-      wake();
-    });
-    this.abort.signal.addEventListener('abort', wake, { once: true });
-    return intake;
-  }
-
-  private async handle(batch: Record[]): Promise<void> {
-    const { metrics } = this.options;
-    const inputs: AppendInput[] = [];
-    const dead: { record: Record; reason: string }[] = [];
-    for (const record of batch) {
-      const decoded = decodeKafkaRecord(record);
-      if (decoded.ok) inputs.push(decoded.input);
-      else dead.push({ record, reason: decoded.reason });
-    }
+  /** Dead-letters what cannot be decoded, stores the rest in one transaction, then commits past the batch. */
+  private async handle(batch: KafkaMessage[]): Promise<void> {
+    const { metrics, maxRecordBytes } = this.options;
+    const { inputs, dead } = sortBatch(batch, maxRecordBytes);
     if (dead.length > 0) {
-      if (!(await this.retrying('dead-letter', () => this.deadLetter(dead)))) return;
+      if (!(await this.retrying('dead-letter', () => this.deadLetters.send(dead)))) return;
       metrics.kafkaRecords.inc({ outcome: 'dead_lettered' }, dead.length);
     }
     const result = await this.retrying('store', () => this.options.delivery.publish(inputs));
@@ -232,26 +176,12 @@ export class KafkaSource implements IngestSource {
     }
   }
 
-  private async deadLetter(dead: { record: Record; reason: string }[]): Promise<void> {
-    await this.producer.send({
-      messages: dead.map(({ record, reason }) => ({
-        topic: this.options.config.deadLetterTopic,
-        key: record.key ? Buffer.from(record.key) : undefined,
-        value: record.value ? Buffer.from(record.value) : Buffer.alloc(0),
-        headers: new Map([
-          [Buffer.from('herald-error'), Buffer.from(reason)],
-          [Buffer.from('herald-source'), Buffer.from(`${record.topic}/${record.partition}/${record.offset}`)],
-        ]),
-      })),
-    });
-  }
-
   /**
    * Commits the next offset of each partition in the batch. A failure is not retried for long: after a rebalance
    * the partition belongs to another member, which replays the records and finds them already stored.
    */
-  private async commit(batch: Record[]): Promise<void> {
-    const last = new Map<string, Record>();
+  private async commit(batch: KafkaMessage[]): Promise<void> {
+    const last = new Map<string, KafkaMessage>();
     for (const record of batch) last.set(`${record.topic}:${record.partition}`, record);
     for (const record of last.values()) {
       for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
@@ -287,7 +217,7 @@ export class KafkaSource implements IngestSource {
    * earlier generation could land after those and move the group's offset back: records read again after a
    * restart, and lag that is not there.
    */
-  private stillOwns(record: Record): boolean {
+  private stillOwns(record: KafkaMessage): boolean {
     const fetchedIn = (record.metadata as { consumer?: { generationId?: number } }).consumer?.generationId;
     return fetchedIn === this.consumer.generationId && this.assignedPartitions().has(record.partition);
   }

@@ -1,19 +1,26 @@
 import { PUBLISHABLE_TYPES } from '@herald/protocol';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { fail, ok, type Result } from '../result.js';
 import { describeSchemaError } from '../schema-errors.js';
 import { nestedDeeperThan } from './json-depth.js';
 import type { AppendInput } from '../store/store.js';
 
+/** What a producer attaches to an event: any JSON object, stored and delivered as is (an inbox item's payload too). */
+export const Payload = Type.Record(Type.String(), Type.Unknown(), { description: "The producer's JSON object, delivered as is" });
+
+/** Far deeper than any notification needs; deeper values would make storing and sending them recurse without end. */
+export const MAX_PAYLOAD_DEPTH = 32;
+
 /**
- * What a producer hands Herald, by any ingest: one item of `POST /publish`, or the value of one Kafka record.
- * One schema decodes both, so the two doors accept exactly the same events.
+ * What a producer hands Herald, by any ingest: one item of `POST /publish` or of the library's publish, or the
+ * value of one Kafka record. One schema decodes them all, so every door accepts exactly the same events.
  */
 export const PublishItem = Type.Object(
   {
     user_id: Type.String({ minLength: 1, maxLength: 255 }),
     type: Type.Enum([...PUBLISHABLE_TYPES]),
-    payload: Type.Record(Type.String(), Type.Unknown(), { description: "The producer's JSON object, delivered as is" }),
+    payload: Payload,
     id: Type.Optional(
       Type.String({ minLength: 1, maxLength: 255, description: 'Idempotency key: the same id for the same user is stored and delivered once' }),
     ),
@@ -25,19 +32,12 @@ export type PublishItem = Static<typeof PublishItem>;
 
 const CheckPublishItem = Compile(PublishItem);
 
-/** Far deeper than any notification needs; deeper values would make storing and sending them recurse without end. */
-export const MAX_PAYLOAD_DEPTH = 32;
-
-export type DecodedItem = { ok: true; item: PublishItem } | { ok: false; message: string };
-
 /** Checks one item; a failure names the field under `root` (e.g. `body[2].user_id must be string`). */
-export function decodePublishItem(value: unknown, root: string): DecodedItem {
-  // Checked first: the schema check itself walks the value recursively.
-  if (nestedDeeperThan(value, MAX_PAYLOAD_DEPTH + 1)) {
-    return { ok: false, message: `${root} is nested deeper than ${MAX_PAYLOAD_DEPTH} levels` };
-  }
-  if (CheckPublishItem.Check(value)) return { ok: true, item: value };
-  return { ok: false, message: describeSchemaError(root, CheckPublishItem.Errors(value)) };
+export function decodePublishItem(value: unknown, root: string): Result<PublishItem> {
+  // Checked first: the schema check itself walks the value recursively. The item is one level above its payload.
+  if (nestedDeeperThan(value, MAX_PAYLOAD_DEPTH + 1)) return fail(`${root} is nested deeper than ${MAX_PAYLOAD_DEPTH} levels`);
+  if (CheckPublishItem.Check(value)) return ok(value);
+  return fail(describeSchemaError(root, CheckPublishItem.Errors(value)));
 }
 
 /** The store's input for an item; `fallbackKey` makes an item without `id` idempotent too (Kafka's offset). */

@@ -1,9 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BroadcastBody, PublishBody } from '../../src/ingest/decode-publish.js';
 import { databaseKinds } from '../helpers/databases.js';
 import { startGateway, TEST_API_KEY, uniqueUser, type TestGateway } from '../helpers/gateway.js';
 import { httpRequest } from '../helpers/http-request.js';
 import { waitUntil } from '../helpers/wait-until.js';
 import { TestClient } from '../helpers/ws-client.js';
+
+/** An object nested `depth` levels deep: depth 1 is `{}`. */
+function nested(depth: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {};
+  for (let i = 1; i < depth; i++) value = { next: value };
+  return value;
+}
+
+/** A schema as /openapi.json shows it: @fastify/swagger leaves patternProperties (the payload's any-key rule) out. */
+const asDocumented = (schema: unknown): unknown =>
+  JSON.parse(JSON.stringify(schema), (key, value: unknown) => (key === 'patternProperties' ? undefined : value));
 
 const note = (userId: string, payload: Record<string, unknown> = { title: 't' }, id?: string) => ({
   user_id: userId,
@@ -171,6 +183,13 @@ describe.each(databaseKinds)('the publish API (%s)', (kind) => {
         message: /^body\[2\]\.type must be equal to one of the allowed values \(new_notification, task_update\)$/,
       },
       { name: 'an array with an item that is not an object', body: [valid, 'x'], message: /^body\[1\] must be object$/ },
+      { name: 'a payload nested 33 levels', body: { ...valid, payload: nested(33) }, message: /^body is nested deeper than 32 levels$/ },
+      {
+        name: 'a second item nested 33 levels',
+        body: [valid, { ...valid, payload: nested(33) }],
+        message: /^body\[1\] is nested deeper than 32 levels$/,
+      },
+      { name: 'a payload nested 32 levels and a bad type', body: { ...valid, type: 'x', payload: nested(32) }, message: /^body\.type must be equal/ },
       { name: 'body not JSON', rawBody: '{"user_id": "u", ', message: /body.*JSON|JSON.*body/i },
       { name: 'body a JSON string', rawBody: '"hello"', message: /^body must be object$/ },
       { name: 'body a JSON number', rawBody: '42', message: /^body must be object$/ },
@@ -201,12 +220,24 @@ describe.each(databaseKinds)('the publish API (%s)', (kind) => {
         [{ type: 'new_notification' }, /^body\.payload is required$/],
         [{ type: 'new_notification', payload: 'x' }, /^body\.payload must be object$/],
         [{ type: 'new_notification', payload: {}, user_id: 'x' }, /^body\.user_id is not allowed$/],
+        [{ type: 'new_notification', payload: nested(33) }, /^body\.payload is nested deeper than 32 levels$/],
+        [{ type: 'bogus', payload: nested(33) }, /^body\.type must be equal to one of the allowed values/],
+        [[{ type: 'new_notification', payload: {} }], /^body must be object$/],
+        [null, /^body must be object$/],
+        [42, /^body must be object$/],
       ] as const) {
         const response = await httpRequest(gateway.baseUrl, '/broadcast', { bearer: TEST_API_KEY, body });
         expect({ status: response.status, error: response.body.error }).toEqual({ status: 400, error: 'bad_request' });
         expect(response.body.message).toMatch(message);
       }
     });
+  });
+
+  it('documents both bodies in /openapi.json with the schemas their decoders check', async () => {
+    const doc = (await httpRequest(gateway.baseUrl, '/openapi.json', { method: 'GET' })).body;
+    const bodyOf = (path: string) => doc.paths[path].post.requestBody;
+    expect(bodyOf('/publish')).toMatchObject({ required: true, content: { 'application/json': { schema: asDocumented(PublishBody) } } });
+    expect(bodyOf('/broadcast')).toMatchObject({ required: true, content: { 'application/json': { schema: asDocumented(BroadcastBody) } } });
   });
 
   it('broadcasts to every open tab of every connected user, without storing it', async () => {

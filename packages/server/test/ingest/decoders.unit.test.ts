@@ -5,6 +5,8 @@ import { decodeKafkaRecord } from '../../src/ingest/kafka-record.js';
 import { decodePublishItem, MAX_PAYLOAD_DEPTH, toAppendInput } from '../../src/ingest/publish-item.js';
 import { decodeClientFrame } from '../../src/transport/client-frame.js';
 
+const MIB = 1024 * 1024;
+
 /** An object nested `depth` levels deep: depth 1 is `{}`. */
 function nested(depth: number): unknown {
   let value: unknown = {};
@@ -47,7 +49,7 @@ describe('decodePublishItem', () => {
   const item = { user_id: 'alice', type: 'new_notification', payload: { title: 'hi' } };
 
   it('takes a valid item as it is', () => {
-    expect(decodePublishItem(item, 'body')).toEqual({ ok: true, item });
+    expect(decodePublishItem(item, 'body')).toEqual({ ok: true, value: item });
     expect(decodePublishItem({ ...item, type: 'task_update', id: 'k' }, 'body').ok).toBe(true);
   });
 
@@ -56,7 +58,7 @@ describe('decodePublishItem', () => {
     expect(decodePublishItem({ ...item, payload: nested(32) }, 'body').ok).toBe(true);
     expect(decodePublishItem({ ...item, payload: nested(33) }, 'body[3]')).toEqual({
       ok: false,
-      message: 'body[3] is nested deeper than 32 levels',
+      error: 'body[3] is nested deeper than 32 levels',
     });
   });
 
@@ -71,7 +73,7 @@ describe('decodePublishItem', () => {
 
   it('names the field under the root it was given', () => {
     const decoded = decodePublishItem({ ...item, user_id: 7 }, 'body[2]');
-    expect(decoded).toEqual({ ok: false, message: expect.stringMatching(/^body\[2\]\.user_id /) });
+    expect(decoded).toEqual({ ok: false, error: expect.stringMatching(/^body\[2\]\.user_id /) });
   });
 
   it('refuses other types, a payload that is not an object, and extra fields', () => {
@@ -99,25 +101,24 @@ describe('decodeKafkaRecord', () => {
     const json = JSON.stringify({ user_id: 'a', type: 'task_update', payload: { pad: '' } });
     const padded = json.replace('"pad":""', `"pad":"${'x'.repeat(1024 * 1024 - json.length)}"`);
     expect(Buffer.byteLength(padded)).toBe(1024 * 1024);
-    expect(decodeKafkaRecord({ ...base, value: Buffer.from(padded) }).ok).toBe(true);
+    expect(decodeKafkaRecord({ ...base, value: Buffer.from(padded) }, MIB).ok).toBe(true);
   });
 
   it('refuses an undefined value as empty, and names the field of a bad item under value', () => {
-    expect(decodeKafkaRecord({ ...base, value: undefined })).toEqual({ ok: false, reason: 'value is empty' });
-    const bad = decodeKafkaRecord({ ...base, value: Buffer.from('{"user_id":1}') });
-    expect(bad).toEqual({ ok: false, reason: expect.stringMatching(/^value\./) });
+    expect(decodeKafkaRecord({ ...base, value: undefined }, MIB)).toEqual({ ok: false, error: 'value is empty' });
+    const bad = decodeKafkaRecord({ ...base, value: Buffer.from('{"user_id":1}') }, MIB);
+    expect(bad).toEqual({ ok: false, error: expect.stringMatching(/^value\./) });
   });
 });
 
 describe('decodeClientFrame', () => {
   it('takes ping and pong with or without an object payload', () => {
-    expect(decodeClientFrame('{"type":"ping"}')).toEqual({ ok: true, frame: { type: 'ping' } });
-    expect(decodeClientFrame('{"type":"pong","payload":{}}')).toEqual({ ok: true, frame: { type: 'pong' } });
-    expect(decodeClientFrame('{"type":"ping","payload":{"any":1}}')).toEqual({ ok: true, frame: { type: 'ping' } });
+    expect(decodeClientFrame('{"type":"ping"}')).toEqual({ ok: true, value: { type: 'ping' } });
+    expect(decodeClientFrame('{"type":"pong","payload":{}}')).toEqual({ ok: true, value: { type: 'pong' } });
+    expect(decodeClientFrame('{"type":"ping","payload":{"any":1}}')).toEqual({ ok: true, value: { type: 'ping' } });
     expect(decodeClientFrame('{"type":"ping","payload":3}')).toEqual({
       ok: false,
-      code: ErrorCode.InvalidFrame,
-      message: 'payload must be an object',
+      error: { code: ErrorCode.InvalidFrame, message: 'payload must be an object' },
     });
     expect(decodeClientFrame('{"type":"pong","payload":null}').ok).toBe(false);
   });
@@ -125,15 +126,15 @@ describe('decodeClientFrame', () => {
   it('takes resume with a non-negative integer since, and only the since', () => {
     expect(decodeClientFrame('{"type":"resume","payload":{"since":0}}')).toEqual({
       ok: true,
-      frame: { type: 'resume', payload: { since: 0 } },
+      value: { type: 'resume', payload: { since: 0 } },
     });
     expect(decodeClientFrame('{"type":"resume","payload":{"since":5,"x":1}}')).toEqual({
       ok: true,
-      frame: { type: 'resume', payload: { since: 5 } },
+      value: { type: 'resume', payload: { since: 5 } },
     });
     for (const payload of ['{"since":-1}', '{"since":1.5}', '{"since":"1"}', '{}']) {
       const decoded = decodeClientFrame(`{"type":"resume","payload":${payload}}`);
-      expect(decoded).toEqual({ ok: false, code: ErrorCode.InvalidFrame, message: expect.stringMatching(/^payload/) });
+      expect(decoded).toEqual({ ok: false, error: { code: ErrorCode.InvalidFrame, message: expect.stringMatching(/^payload/) } });
     }
     expect(decodeClientFrame('{"type":"resume"}').ok).toBe(false);
   });
@@ -141,27 +142,27 @@ describe('decodeClientFrame', () => {
   it('takes refresh with a token of 1 to 16,384 characters', () => {
     expect(decodeClientFrame('{"type":"refresh","payload":{"token":"t","x":1}}')).toEqual({
       ok: true,
-      frame: { type: 'refresh', payload: { token: 't' } },
+      value: { type: 'refresh', payload: { token: 't' } },
     });
     const at = (length: number) => decodeClientFrame(JSON.stringify({ type: 'refresh', payload: { token: 'x'.repeat(length) } }));
     expect(at(16_384).ok).toBe(true);
-    expect(at(16_385)).toEqual({ ok: false, code: ErrorCode.InvalidFrame, message: expect.stringMatching(/^payload/) });
+    expect(at(16_385)).toEqual({ ok: false, error: { code: ErrorCode.InvalidFrame, message: expect.stringMatching(/^payload/) } });
     expect(at(0).ok).toBe(false);
   });
 
   it('answers text that is not a JSON object with a type', () => {
-    expect(decodeClientFrame('{')).toEqual({ ok: false, code: ErrorCode.InvalidJson, message: 'Frame is not valid JSON' });
-    const notObject = { ok: false, code: ErrorCode.InvalidFrame, message: 'Frame must be a JSON object with a "type"' };
+    expect(decodeClientFrame('{')).toEqual({ ok: false, error: { code: ErrorCode.InvalidJson, message: 'Frame is not valid JSON' } });
+    const notObject = { ok: false, error: { code: ErrorCode.InvalidFrame, message: 'Frame must be a JSON object with a "type"' } };
     expect(decodeClientFrame('null')).toEqual(notObject);
     expect(decodeClientFrame('[]')).toEqual(notObject);
     expect(decodeClientFrame('"ping"')).toEqual(notObject);
-    expect(decodeClientFrame('{"type":1}')).toEqual({ ok: false, code: ErrorCode.InvalidFrame, message: 'type must be a string' });
+    expect(decodeClientFrame('{"type":1}')).toEqual({ ok: false, error: { code: ErrorCode.InvalidFrame, message: 'type must be a string' } });
   });
 
   it('names an unknown type, cut to 40 characters', () => {
-    expect(decodeClientFrame('{"type":"hello"}')).toEqual({ ok: false, code: ErrorCode.UnknownType, message: 'Unknown frame type "hello"' });
+    expect(decodeClientFrame('{"type":"hello"}')).toEqual({ ok: false, error: { code: ErrorCode.UnknownType, message: 'Unknown frame type "hello"' } });
     const forty = 'y'.repeat(40);
-    expect(decodeClientFrame(JSON.stringify({ type: forty }))).toMatchObject({ message: `Unknown frame type "${forty}"` });
-    expect(decodeClientFrame(JSON.stringify({ type: `${forty}z` }))).toMatchObject({ message: `Unknown frame type "${forty}…"` });
+    expect(decodeClientFrame(JSON.stringify({ type: forty }))).toMatchObject({ error: { message: `Unknown frame type "${forty}"` } });
+    expect(decodeClientFrame(JSON.stringify({ type: `${forty}z` }))).toMatchObject({ error: { message: `Unknown frame type "${forty}…"` } });
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeKafkaRecord, type RecordLike } from '../../src/ingest/kafka-record.js';
+import { decodeKafkaRecord, sortBatch, type RecordLike } from '../../src/ingest/kafka-record.js';
+
+const MIB = 1024 * 1024;
 
 function record(value: unknown, overrides: Partial<RecordLike> = {}): RecordLike {
   const bytes = value instanceof Buffer ? value : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
@@ -8,16 +10,16 @@ function record(value: unknown, overrides: Partial<RecordLike> = {}): RecordLike
 
 describe('decoding a Kafka record', () => {
   it('takes a publish item and keys it by the producer id', () => {
-    const decoded = decodeKafkaRecord(record({ user_id: 'alice', type: 'new_notification', payload: { title: 'hi' }, id: 'n-1' }));
+    const decoded = decodeKafkaRecord(record({ user_id: 'alice', type: 'new_notification', payload: { title: 'hi' }, id: 'n-1' }), MIB);
     expect(decoded).toEqual({
       ok: true,
-      input: { userId: 'alice', type: 'new_notification', payload: { title: 'hi' }, key: 'n-1' },
+      value: { userId: 'alice', type: 'new_notification', payload: { title: 'hi' }, key: 'n-1' },
     });
   });
 
   it('keys a record without an id by topic/partition/offset, so a redelivery is recognised', () => {
-    const decoded = decodeKafkaRecord(record({ user_id: 'alice', type: 'task_update', payload: { action: 'done', task: {} } }));
-    expect(decoded).toMatchObject({ ok: true, input: { key: 'kafka:notifications/2/41' } });
+    const decoded = decodeKafkaRecord(record({ user_id: 'alice', type: 'task_update', payload: { action: 'done', task: {} } }), MIB);
+    expect(decoded).toMatchObject({ ok: true, value: { key: 'kafka:notifications/2/41' } });
   });
 
   it.each([
@@ -35,15 +37,47 @@ describe('decoding a Kafka record', () => {
     ['a payload that is not an object', { user_id: 'a', type: 'new_notification', payload: 'x' }, 'value.payload must be object'],
     ['an extra field', { user_id: 'a', type: 'new_notification', payload: {}, when: 1 }, 'value.when is not allowed'],
   ])('refuses %s with a reason for the dead-letter header', (_case, value, reason) => {
-    const decoded = decodeKafkaRecord(record(value));
+    const decoded = decodeKafkaRecord(record(value), MIB);
     expect(decoded.ok).toBe(false);
-    expect(decoded).toMatchObject({ reason: expect.stringMatching(new RegExp(`^${escape(reason)}$`, 'i')) });
+    expect(decoded).toMatchObject({ error: expect.stringMatching(new RegExp(`^${escape(reason)}$`, 'i')) });
   });
 
   it('refuses a null value (a tombstone) and an oversized value before parsing', () => {
-    expect(decodeKafkaRecord(record('', { value: null }))).toEqual({ ok: false, reason: 'value is empty' });
+    expect(decodeKafkaRecord(record('', { value: null }), MIB)).toEqual({ ok: false, error: 'value is empty' });
     const huge = Buffer.alloc(1024 * 1024 + 1, 0x20);
-    expect(decodeKafkaRecord(record(huge))).toEqual({ ok: false, reason: 'value is larger than 1048576 bytes' });
+    expect(decodeKafkaRecord(record(huge), MIB)).toEqual({ ok: false, error: 'value is larger than 1048576 bytes' });
+  });
+
+  it('takes a value of exactly the limit it is given and names that limit when refusing one byte more', () => {
+    const json = JSON.stringify({ user_id: 'a', type: 'task_update', payload: { pad: '' } });
+    const sized = (bytes: number) => Buffer.from(json.replace('"pad":""', `"pad":"${'x'.repeat(bytes - json.length)}"`));
+    expect(decodeKafkaRecord(record(sized(2048)), 2048).ok).toBe(true);
+    expect(decodeKafkaRecord(record(sized(2049)), 2048)).toEqual({ ok: false, error: 'value is larger than 2048 bytes' });
+    expect(decodeKafkaRecord(record(sized(2049)), 4096).ok).toBe(true);
+    // Measured in bytes, not characters: 1,000 two-byte characters are 2,000 bytes.
+    const wide = Buffer.from(JSON.stringify({ user_id: 'a', type: 'task_update', payload: { text: 'é'.repeat(1000) } }));
+    expect(decodeKafkaRecord(record(wide), 2000)).toEqual({ ok: false, error: 'value is larger than 2000 bytes' });
+    // Refused unread: bytes that are not JSON at all get the size reason, not the parse one.
+    expect(decodeKafkaRecord(record(Buffer.alloc(101, 0x7b)), 100)).toEqual({ ok: false, error: 'value is larger than 100 bytes' });
+  });
+});
+
+describe('sorting a Kafka batch', () => {
+  it('keeps the decodable records in their order and pairs every other one with its reason', () => {
+    const good = (n: number) => record({ user_id: 'a', type: 'task_update', payload: { n } }, { offset: BigInt(n) });
+    const tooLarge = record({ user_id: 'a', type: 'task_update', payload: { text: 'x'.repeat(200) } }, { offset: 2n });
+    const notJson = record('{', { offset: 4n });
+    const { inputs, dead } = sortBatch([good(1), tooLarge, good(3), notJson, good(5)], 150);
+    expect(inputs.map((input) => [input.payload['n'], input.key])).toEqual([
+      [1, 'kafka:notifications/2/1'],
+      [3, 'kafka:notifications/2/3'],
+      [5, 'kafka:notifications/2/5'],
+    ]);
+    expect(dead).toEqual([
+      { record: tooLarge, reason: 'value is larger than 150 bytes' },
+      { record: notJson, reason: 'value is not valid JSON' },
+    ]);
+    expect(sortBatch([], 150)).toEqual({ inputs: [], dead: [] });
   });
 });
 

@@ -1,5 +1,7 @@
 import { CloseCode } from '@herald/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Connection } from '../../src/transport/connection.js';
+import { OPENING_STAMP } from '../../src/transport/stream-cursor.js';
 import { counterValue, framesArrived, SocketPairs, testMetrics } from '../helpers/socket-pair.js';
 
 const pairs = new SocketPairs();
@@ -7,6 +9,12 @@ beforeAll(() => pairs.start());
 afterAll(() => pairs.stop());
 
 const frame = (text: string): Buffer => Buffer.from(text);
+
+/** Places the connection at `seq` and lets it go live there, as StreamSync.open does for a tab at the head. */
+function goLiveAt(connection: Connection, seq: number): void {
+  connection.startAt(seq);
+  expect(connection.tryGoLive(seq, OPENING_STAMP)).toBe(true);
+}
 
 describe('Connection', () => {
   it('starts behind, at seq 0, open, with no deadline, at the time it was made', async () => {
@@ -16,9 +24,8 @@ describe('Connection', () => {
       userId: 'u',
       address: '10.0.0.9',
       lastSeq: 0,
-      catchingUp: true,
-      pendingHigh: 0,
-      resumeGeneration: 0,
+      isLive: false,
+      stamp: OPENING_STAMP,
       closed: false,
       lastSeenAt: 1234,
       nextPingAt: 1234,
@@ -83,13 +90,19 @@ describe('Connection', () => {
   });
 
   it('while catching up, skips live events and remembers the highest', async () => {
-    const { connection, client } = await pairs.connection('u');
+    const metrics = testMetrics();
+    const { connection, client } = await pairs.connection('u', { metrics });
     expect(connection.offer(5, frame('{"seq":5}'))).toBe('skipped');
     expect(connection.offer(3, frame('{"seq":3}'))).toBe('skipped');
-    expect(connection.pendingHigh).toBe(5);
     expect(connection.offer(6, frame('{"seq":6}'))).toBe('skipped');
-    expect(connection.pendingHigh).toBe(6);
     expect(connection.lastSeq).toBe(0);
+    // Held for the reader, not dropped as duplicates.
+    expect(await counterValue(metrics.drops)).toBe(0);
+    // The highest held offer is where the reader must get to before the tab may go live.
+    for (let seq = 1; seq <= 5; seq++) connection.sent(seq);
+    expect(connection.tryGoLive(5, OPENING_STAMP)).toBe(false);
+    connection.sent(6);
+    expect(connection.tryGoLive(6, OPENING_STAMP)).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(client.frames).toEqual([]);
   });
@@ -97,27 +110,49 @@ describe('Connection', () => {
   it('once live, sends exactly the next seq, drops repeats and reports a gap', async () => {
     const metrics = testMetrics();
     const { connection, client } = await pairs.connection('u', { metrics });
-    connection.catchingUp = false;
-    connection.lastSeq = 3;
+    goLiveAt(connection, 3);
     expect(connection.offer(3, frame('{"seq":3}'))).toBe('skipped');
     expect(connection.offer(2, frame('{"seq":2}'))).toBe('skipped');
     expect(await counterValue(metrics.drops, { reason: 'duplicate' })).toBe(2);
     expect(connection.offer(4, frame('{"seq":4}'))).toBe('sent');
     expect(connection.lastSeq).toBe(4);
+    expect(await counterValue(metrics.messagesOut)).toBe(1);
     expect(connection.offer(6, frame('{"seq":6}'))).toBe('gap');
-    expect(connection.pendingHigh).toBe(6);
+    expect(connection.isLive).toBe(false);
     expect(connection.lastSeq).toBe(4);
+    // The gap's seq is the reader's goal: having read up to 5 is not enough.
+    connection.sent(5);
+    expect(connection.tryGoLive(5, connection.stamp)).toBe(false);
     expect(await framesArrived(client, 1)).toEqual([{ seq: 4 }]);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(client.frames).toHaveLength(1);
   });
 
-  it('does not move its cursor past a next event it could not send', async () => {
-    const { connection } = await pairs.connection('u');
-    connection.catchingUp = false;
+  it('says skipped, not sent, for a next event on a closed socket, and does not move its cursor', async () => {
+    const metrics = testMetrics();
+    const { connection } = await pairs.connection('u', { metrics });
+    goLiveAt(connection, 0);
     connection.close(1000, 'done');
-    expect(connection.offer(1, frame('{}'))).toBe('sent');
+    expect(connection.offer(1, frame('{}'))).toBe('skipped');
     expect(connection.lastSeq).toBe(0);
+    expect(await counterValue(metrics.drops, { reason: 'closed' })).toBe(1);
+    expect(await counterValue(metrics.messagesOut)).toBe(0);
+    // Still the next one: a send that failed leaves nothing to call a duplicate.
+    expect(connection.offer(1, frame('{}'))).toBe('skipped');
+    expect(await counterValue(metrics.drops, { reason: 'duplicate' })).toBe(0);
+  });
+
+  it('says skipped, not sent, for a next event a slow consumer cannot take, and does not move its cursor', async () => {
+    const metrics = testMetrics();
+    const { connection, client } = await pairs.connection('u', { metrics, maxBufferedBytes: 10 });
+    goLiveAt(connection, 2);
+    expect(connection.offer(3, frame('{"seq":3,"x":1}'))).toBe('skipped');
+    expect(connection.lastSeq).toBe(2);
+    expect(connection.closed).toBe(true);
+    expect(await counterValue(metrics.drops, { reason: 'slow_consumer' })).toBe(1);
+    expect(await counterValue(metrics.messagesOut)).toBe(0);
+    expect(await client.closed).toEqual({ code: CloseCode.SlowConsumer, reason: 'Slow consumer: too much unsent data' });
+    expect(client.frames).toEqual([]);
   });
 
   it('closes once, with the first code and reason', async () => {
@@ -126,6 +161,29 @@ describe('Connection', () => {
     connection.close(4008, 'second');
     expect(connection.closed).toBe(true);
     expect(await client.closed).toEqual({ code: 4001, reason: 'first' });
+  });
+
+  it('stops sending once its socket closed, without closing it again', async () => {
+    const metrics = testMetrics();
+    const { connection } = await pairs.connection('u', { metrics });
+    connection.markClosed();
+    expect(connection.closed).toBe(true);
+    expect(connection.send(frame('{}'))).toBe(false);
+    expect(await counterValue(metrics.drops, { reason: 'closed' })).toBe(1);
+    // The close event came from the socket: nothing is sent on it, not even a close frame.
+    expect(connection.ws.readyState).toBe(connection.ws.OPEN);
+  });
+
+  it('starts the grace period when its token expired, and a refresh moves the deadline and ends it', async () => {
+    const { connection } = await pairs.connection('u');
+    connection.startGrace(5000);
+    expect(connection.tokenExpired).toBe(true);
+    expect(connection.deadlineAt).toBe(5000);
+    connection.extendTo(90_000);
+    expect(connection.tokenExpired).toBe(false);
+    expect(connection.deadlineAt).toBe(90_000);
+    connection.extendTo(Number.POSITIVE_INFINITY);
+    expect(connection.deadlineAt).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('terminates without a closing handshake', async () => {

@@ -1,9 +1,10 @@
 import { CloseCode } from '@herald/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hub, type AdmitResult } from '../../src/hub/hub.js';
+import { Hub } from '../../src/hub/hub.js';
 import type { Metrics } from '../../src/metrics.js';
 import type { Store, StoredEvent } from '../../src/store/store.js';
 import type { Connection } from '../../src/transport/connection.js';
+import { OPENING_STAMP } from '../../src/transport/stream-cursor.js';
 import { StreamSync } from '../../src/transport/stream-sync.js';
 import { latch, type Latch } from '../helpers/latch.js';
 import { counterValue, framesArrived, SocketPairs, testMetrics, type ClientSide } from '../helpers/socket-pair.js';
@@ -22,6 +23,10 @@ class MemoryStore implements Store {
   readonly reads: string[] = [];
   headError: Error | undefined;
   eventsError: Error | undefined;
+  /** How long each events read takes (ms), and the most reads that were under way at once. */
+  eventsDelayMs = 0;
+  mostEventsReadsAtOnce = 0;
+  #eventsReads = 0;
   #holdHead: { userId: string; gate: Latch; taken: Latch } | undefined;
   #holdEvents: { userId: string; gate: Latch; taken: Latch } | undefined;
 
@@ -66,6 +71,11 @@ class MemoryStore implements Store {
   async eventsAfter(userId: string, since: number, limit: number): Promise<StoredEvent[]> {
     this.reads.push(`events ${userId} after ${since} limit ${limit}`);
     if (this.eventsError) throw this.eventsError;
+    if (this.eventsDelayMs > 0) {
+      this.mostEventsReadsAtOnce = Math.max(this.mostEventsReadsAtOnce, ++this.#eventsReads);
+      await new Promise((resolve) => setTimeout(resolve, this.eventsDelayMs));
+      this.#eventsReads--;
+    }
     const events = (this.streams.get(userId) ?? []).filter((event) => event.seq > since).slice(0, limit);
     const hold = this.#holdEvents?.userId === userId ? this.#holdEvents : undefined;
     if (hold) {
@@ -92,17 +102,18 @@ async function unused(): Promise<never> {
 
 interface Setup {
   store: MemoryStore;
-  hub: Hub;
+  hub: Hub<Connection>;
   metrics: Metrics;
   sync: StreamSync;
   errors: { connection: Connection; error: unknown }[];
-  /** A connection of `userId`, admitted to the hub as the transport does before opening it. */
+  /** A connection of `userId`, added to the hub as admission does before the stream opens. */
   tab(userId: string, maxBufferedBytes?: number): Promise<{ connection: Connection; client: ClientSide }>;
 }
 
-function setup(options: { pageSize?: number; admit?: (connection: Connection) => Promise<AdmitResult> } = {}): Setup {
+/** HERALD_REPLAY_PAGE_SIZE's and HERALD_RESYNC_CONCURRENCY's defaults, unless a test sets its own. */
+function setup(options: { pageSize?: number; resyncConcurrency?: number } = {}): Setup {
   const store = new MemoryStore();
-  const hub = new Hub({ maxConnectionsPerUser: 100, maxConnectionsPerAddress: 100 });
+  const hub = new Hub<Connection>({ maxConnectionsPerUser: 100, maxConnectionsPerAddress: 100 });
   const metrics = testMetrics();
   const errors: Setup['errors'] = [];
   const sync = new StreamSync({
@@ -110,8 +121,8 @@ function setup(options: { pageSize?: number; admit?: (connection: Connection) =>
     hub,
     metrics,
     pingIntervalMs: 25_000,
-    ...(options.pageSize !== undefined && { pageSize: options.pageSize }),
-    ...(options.admit && { admit: options.admit }),
+    replayPageSize: options.pageSize ?? 500,
+    resyncConcurrency: options.resyncConcurrency ?? 16,
     onError: (connection, error) => errors.push({ connection, error }),
   });
   let id = 1;
@@ -123,7 +134,7 @@ function setup(options: { pageSize?: number; admit?: (connection: Connection) =>
     errors,
     async tab(userId, maxBufferedBytes) {
       const made = await pairs.connection(userId, { id: id++, metrics, ...(maxBufferedBytes && { maxBufferedBytes }) });
-      expect(hub.admit(made.connection).ok).toBe(true);
+      expect(hub.add(made.connection)).toBeUndefined();
       return made;
     },
   };
@@ -148,7 +159,7 @@ describe('StreamSync.open', () => {
       { type: 'connected', payload: { user_id: 'u', seq: 3, since: 3, ping_interval_ms: 25_000 } },
     ]);
     expect(s.store.reads).toEqual(['head u']);
-    expect(connection.catchingUp).toBe(false);
+    expect(connection.isLive).toBe(true);
     expect(connection.lastSeq).toBe(3);
     const [fourth] = s.store.add('u', 1);
     s.sync.deliver(fourth!);
@@ -165,7 +176,7 @@ describe('StreamSync.open', () => {
     await framesArrived(client, 3);
     expect(JSON.parse(client.frames[0]!).payload).toMatchObject({ seq: 3, since: 1 });
     expect(seqsOf(client)).toEqual([2, 3]);
-    expect(connection.catchingUp).toBe(false);
+    expect(connection.isLive).toBe(true);
     expect(await counterValue(s.metrics.eventsDelivered)).toBe(2);
     s.sync.deliver(s.store.add('u', 1)[0]!);
     await framesArrived(client, 4);
@@ -180,7 +191,7 @@ describe('StreamSync.open', () => {
     const [connected] = (await framesArrived(client, 1)) as { payload: unknown }[];
     expect(connected!.payload).toMatchObject({ seq: 3, since: 3 });
     expect(connection.lastSeq).toBe(3);
-    expect(connection.catchingUp).toBe(false);
+    expect(connection.isLive).toBe(true);
   });
 
   it('reads page after page until a short page, with the configured page size', async () => {
@@ -193,7 +204,7 @@ describe('StreamSync.open', () => {
     expect(seqsOf(client)).toEqual([1, 2, 3, 4]);
   });
 
-  it('reads 500 events a page by default', async () => {
+  it('reads 500 events a page with HERALD_REPLAY_PAGE_SIZE’s default', async () => {
     const s = setup();
     s.store.add('u', 2);
     const { connection } = await s.tab('u');
@@ -201,7 +212,7 @@ describe('StreamSync.open', () => {
     expect(s.store.reads).toEqual(['head u', 'events u after 0 limit 500']);
   });
 
-  it('reads again when an event was offered while it read (pendingHigh past the page)', async () => {
+  it('reads again when an event was offered while it read (the goal past the page)', async () => {
     const s = setup();
     s.store.add('u', 3);
     const { connection, client } = await s.tab('u');
@@ -209,12 +220,13 @@ describe('StreamSync.open', () => {
     const opened = s.sync.open(connection, 0);
     await held.taken;
     s.sync.deliver(s.store.add('u', 1)[0]!);
-    expect(connection.pendingHigh).toBe(4);
+    expect(connection.isLive).toBe(false);
     held.release();
     await opened;
+    expect(s.store.reads).toEqual(['head u', 'events u after 0 limit 500', 'events u after 3 limit 500']);
     await framesArrived(client, 5);
     expect(seqsOf(client)).toEqual([1, 2, 3, 4]);
-    expect(connection.catchingUp).toBe(false);
+    expect(connection.isLive).toBe(true);
   });
 
   it('reads the store when an event was offered between the head read and going live', async () => {
@@ -248,36 +260,18 @@ describe('StreamSync.open', () => {
     expect(JSON.parse(client.frames[0]!).payload).toMatchObject({ seq: 3, since: 3 });
   });
 
-  it('closes a connection that admission refused, and counts it', async () => {
-    const s = setup({ admit: async () => ({ ok: false, code: CloseCode.TooManyConnections, reason: 'full here' }) });
+  // Admission (its refusals and their count) comes before open now: test/hub/admission.unit.test.ts.
+  it('stops after the head read for a connection that closed before its stream opened', async () => {
+    const s = setup();
+    s.store.add('u', 3);
     const { connection, client } = await s.tab('u');
-    await s.sync.open(connection, undefined);
-    expect(await client.closed).toEqual({ code: CloseCode.TooManyConnections, reason: 'full here' });
-    expect(await counterValue(s.metrics.refusedConnections, { reason: 'limit' })).toBe(1);
-    expect(s.store.reads).toEqual([]);
+    connection.close(1000, 'gone');
+    await s.sync.open(connection, 0);
+    expect(s.store.reads).toEqual(['head u']);
+    expect(connection.isLive).toBe(false);
+    expect(connection.lastSeq).toBe(0);
+    expect(await client.closed).toEqual({ code: 1000, reason: 'gone' });
     expect(client.frames).toEqual([]);
-  });
-
-  it('goes on once admission says yes', async () => {
-    const admitted: Connection[] = [];
-    const s = setup({ admit: async (connection) => (admitted.push(connection), { ok: true }) });
-    const { connection, client } = await s.tab('u');
-    await s.sync.open(connection, undefined);
-    expect(admitted).toEqual([connection]);
-    expect(await framesArrived(client, 1)).toHaveLength(1);
-    expect(await counterValue(s.metrics.refusedConnections)).toBe(0);
-  });
-
-  it('stops when the connection closed during admission', async () => {
-    const s = setup({
-      admit: async (connection) => {
-        connection.close(1000, 'gone');
-        return { ok: true };
-      },
-    });
-    const { connection } = await s.tab('u');
-    await s.sync.open(connection, undefined);
-    expect(s.store.reads).toEqual([]);
   });
 
   it('stops when the connection closed during the head read', async () => {
@@ -312,7 +306,7 @@ describe('StreamSync.open', () => {
     const { connection } = await s.tab('u');
     await s.sync.open(connection, 0);
     expect(s.errors).toEqual([{ connection, error: failure }]);
-    expect(connection.catchingUp).toBe(true);
+    expect(connection.isLive).toBe(false);
   });
 
   it('throws away a page read for a position that a resume replaced', async () => {
@@ -341,7 +335,7 @@ describe('StreamSync.open', () => {
     expect(await counterValue(s.metrics.eventsDelivered)).toBe(0);
     expect(s.store.reads).toEqual(['head u', 'events u after 0 limit 500']);
     // Closed, so it never goes live.
-    expect(connection.catchingUp).toBe(true);
+    expect(connection.isLive).toBe(false);
   });
 
   it('sends nothing from a page read for a connection that closed meanwhile', async () => {
@@ -411,7 +405,7 @@ describe('StreamSync.open', () => {
       const seqs = seqsOf(s.client);
       expect(seqs.slice(0, sentBefore)).toEqual(Array.from({ length: sentBefore }, (_, i) => i + 1));
       expect(seqs.slice(sentBefore)).toEqual([events]);
-      expect(s.connection.catchingUp).toBe(false);
+      expect(s.connection.isLive).toBe(true);
     });
   });
 
@@ -424,7 +418,7 @@ describe('StreamSync.open', () => {
     expect(seqsOf(client)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(connection.closed).toBe(false);
     expect(connection.lastSeq).toBe(6);
-    expect(connection.catchingUp).toBe(false);
+    expect(connection.isLive).toBe(true);
   });
 });
 
@@ -449,7 +443,8 @@ describe('StreamSync.deliver', () => {
     expect(seqsOf(a.client)).toEqual([2]);
     expect(seqsOf(b.client)).toEqual([2]);
     expect(behind.client.frames).toEqual([]);
-    expect(behind.connection.pendingHigh).toBe(2);
+    expect(behind.connection.isLive).toBe(false);
+    expect(behind.connection.lastSeq).toBe(0);
     expect(await counterValue(s.metrics.eventsDelivered)).toBe(2);
   });
 
@@ -464,6 +459,40 @@ describe('StreamSync.deliver', () => {
     expect(seqsOf(client)).toEqual([2, 3]);
     expect(s.store.reads).toEqual(['head u', 'events u after 1 limit 500']);
   });
+
+  it('starts one reader for a gap, however many more events come while it reads', async () => {
+    const s = setup();
+    s.store.add('u', 1);
+    const { connection, client } = await s.tab('u');
+    await s.sync.open(connection, undefined);
+    s.store.add('u', 2);
+    const held = s.store.holdNextEvents('u');
+    s.sync.deliver(s.store.streams.get('u')![2]!);
+    await held.taken;
+    s.sync.deliver(s.store.add('u', 1)[0]!);
+    s.sync.deliver(s.store.add('u', 1)[0]!);
+    held.release();
+    await framesArrived(client, 5);
+    await settle();
+    expect(seqsOf(client)).toEqual([2, 3, 4, 5]);
+    expect(s.store.reads).toEqual(['head u', 'events u after 1 limit 500', 'events u after 3 limit 500']);
+    expect(connection.isLive).toBe(true);
+  });
+
+  it('counts only what reached a socket’s queue, not a send to a tab that closed', async () => {
+    const s = setup();
+    const open = await s.tab('u');
+    const closing = await s.tab('u');
+    await s.sync.open(open.connection, undefined);
+    await s.sync.open(closing.connection, undefined);
+    // Closed, and its close event not handled yet: still in the hub, and its cursor is live.
+    closing.connection.close(1000, 'bye');
+    s.sync.deliver(s.store.add('u', 1)[0]!);
+    await framesArrived(open.client, 2);
+    expect(await counterValue(s.metrics.eventsDelivered)).toBe(1);
+    expect(await counterValue(s.metrics.drops, { reason: 'closed' })).toBe(1);
+    expect(closing.connection.lastSeq).toBe(0);
+  });
 });
 
 describe('StreamSync.resume', () => {
@@ -475,9 +504,9 @@ describe('StreamSync.resume', () => {
     await s.sync.resume(connection, 1);
     await framesArrived(client, 3);
     expect(seqsOf(client)).toEqual([2, 3]);
-    expect(connection.resumeGeneration).toBe(1);
-    expect(connection.pendingHigh).toBe(3);
-    expect(connection.catchingUp).toBe(false);
+    expect(connection.stamp).toBe(OPENING_STAMP + 1);
+    expect(connection.lastSeq).toBe(3);
+    expect(connection.isLive).toBe(true);
   });
 
   it('resumes a client ahead of the store from the head, with nothing to send', async () => {
@@ -499,7 +528,7 @@ describe('StreamSync.resume', () => {
     s.store.headError = failure;
     await s.sync.resume(connection, 0);
     expect(s.errors).toEqual([{ connection, error: failure }]);
-    expect(connection.resumeGeneration).toBe(0);
+    expect(connection.stamp).toBe(OPENING_STAMP);
   });
 
   it('does nothing for a connection that closed during the head read', async () => {
@@ -513,7 +542,7 @@ describe('StreamSync.resume', () => {
     connection.close(1000, 'gone');
     held.release();
     await resumed;
-    expect(connection.resumeGeneration).toBe(0);
+    expect(connection.stamp).toBe(OPENING_STAMP);
     expect(connection.lastSeq).toBe(3);
     expect(s.store.reads).toEqual(['head u', 'head u']);
   });
@@ -553,7 +582,7 @@ describe('StreamSync.resyncAll and broadcast', () => {
     expect(s.store.reads).toEqual(['events live after 1 limit 500']);
     await framesArrived(live.client, 3);
     expect(seqsOf(live.client)).toEqual([2, 3]);
-    expect(behind.connection.catchingUp).toBe(true);
+    expect(behind.connection.isLive).toBe(false);
   });
 
   it('re-reads many connections, more than run at once', async () => {
@@ -570,6 +599,51 @@ describe('StreamSync.resyncAll and broadcast', () => {
       await framesArrived(tab.client, 2);
       expect(seqsOf(tab.client)).toEqual([1]);
     }
+  });
+
+  it('re-reads at most resyncConcurrency connections at once', async () => {
+    const s = setup({ resyncConcurrency: 3 });
+    for (let i = 0; i < 10; i++) await s.sync.open((await s.tab(`user-${i}`)).connection, undefined);
+    s.store.eventsDelayMs = 20;
+    await s.sync.resyncAll();
+    expect(s.store.reads.filter((read) => read.startsWith('events'))).toHaveLength(10);
+    expect(s.store.mostEventsReadsAtOnce).toBe(3);
+  });
+
+  it('leaves a connection already catching up to its reader: no second read', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection, client } = await s.tab('u');
+    const held = s.store.holdNextEvents('u');
+    const opened = s.sync.open(connection, 0);
+    await held.taken;
+    await s.sync.resyncAll();
+    expect(s.store.reads).toEqual(['head u', 'events u after 0 limit 500']);
+    held.release();
+    await opened;
+    await framesArrived(client, 4);
+    expect(seqsOf(client)).toEqual([1, 2, 3]);
+    expect(s.store.reads).toEqual(['head u', 'events u after 0 limit 500']);
+  });
+
+  // Known gap: the reader's read above was taken before the resync, so events stored after that read and missed
+  // by the broker (the reason for the resync) are in no read: the tab goes live below them and gets them only
+  // with the user's next event. Fixed when StreamCursor.recheck, finding the cursor catching up, moves the stamp
+  // (not counting as a resume): the reader then reads once more before it goes live. Then this becomes `it`.
+  it.fails('makes a connection already catching up read past what was missed before it goes live', async () => {
+    const s = setup();
+    s.store.add('u', 3);
+    const { connection, client } = await s.tab('u');
+    const held = s.store.holdNextEvents('u');
+    const opened = s.sync.open(connection, 0);
+    await held.taken;
+    // Stored while the link between nodes was down: never offered here.
+    s.store.add('u', 2);
+    await s.sync.resyncAll();
+    held.release();
+    await opened;
+    await framesArrived(client, 6, 500);
+    expect(seqsOf(client)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('sends a broadcast to every connection, live or not', async () => {

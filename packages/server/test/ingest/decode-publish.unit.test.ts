@@ -29,6 +29,8 @@ describe('decodePublishBatch', () => {
     const decoded = decodePublishBatch(many, 'body');
     expect(decoded).toEqual({ ok: true, value: many });
     expect(decodePublishBatch({ ...item, type: 'task_update', id: 'x'.repeat(255) }, 'input').ok).toBe(true);
+    // What the library's sendToUser passes when it is given no id.
+    expect(decodePublishBatch({ ...item, id: undefined }, 'input')).toEqual({ ok: true, value: [{ ...item, id: undefined }] });
   });
 
   it.each([

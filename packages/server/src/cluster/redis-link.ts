@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { createClient } from 'redis';
 import { StartupError } from '../errors.js';
 import { redactSecretsInText } from '../logger.js';
+import { backoffDelay } from '../timing.js';
 
 export type RedisClient = ReturnType<typeof createClient>;
 
@@ -78,7 +79,7 @@ export class RedisLink {
   private retryDelay(retries: number, cause: Error): number | Error {
     if (!this.started) return retries >= START_ATTEMPTS ? cause : START_RETRY_MS;
     // Jitter, so that every node of a cluster does not reconnect to a restarted Redis in the same millisecond.
-    return Math.min(50 * 2 ** retries, MAX_RETRY_MS) * (0.5 + Math.random() / 2);
+    return backoffDelay(retries, 50, MAX_RETRY_MS);
   }
 
   /** Logs an outage once when it begins and once when it ends, not once per failed reconnect attempt. */

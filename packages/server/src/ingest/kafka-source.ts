@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config.js';
 import type { Delivery } from '../deliver.js';
 import type { Metrics } from '../metrics.js';
-import { backoffDelay, sleep } from './backoff.js';
+import { backoffDelay, sleep } from '../timing.js';
 import { DeadLetters } from './kafka-dead-letter.js';
 import { KafkaIntake, type KafkaMessage, type KafkaStream } from './kafka-intake.js';
 import { sortBatch } from './kafka-record.js';

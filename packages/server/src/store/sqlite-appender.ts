@@ -6,12 +6,29 @@ import { batchTimestamp } from './event-rows.js';
 import type { Database, EventsTable, NotificationsTable } from './schema.js';
 import type { AppendInput } from './store.js';
 
+/**
+ * The columns each insert writes, in the order of its parameters: a new column is one more name here, and the
+ * build fails until every column of the table's type (schema.ts) is named. Bound by position: binding the rows by
+ * name (`@user_id`) cost ~10% more CPU per append, better-sqlite3 looking each name up on every row.
+ */
+const EVENT_COLUMNS = allColumns<EventsTable>()(['user_id', 'seq', 'type', 'key', 'payload', 'created_at']);
+const NOTIFICATION_COLUMNS = allColumns<NotificationsTable>()([
+  'id',
+  'user_id',
+  'seq',
+  'key',
+  'status',
+  'created_at',
+  'read_at',
+  'payload',
+]);
+
 interface Statements {
   head: BetterSqlite3.Statement<[string], number>;
   createStream: BetterSqlite3.Statement<[string]>;
   keyStored: BetterSqlite3.Statement<[string, string], number>;
-  insertEvent: BetterSqlite3.Statement<[EventsTable]>;
-  insertNotification: BetterSqlite3.Statement<[NotificationsTable]>;
+  insertEvent: (row: EventsTable) => void;
+  insertNotification: (row: NotificationsTable) => void;
   advance: BetterSqlite3.Statement<[number, string]>;
 }
 
@@ -48,8 +65,8 @@ export class SqliteAppender implements Appender {
       if (statements.keyStored.get(userId, key) !== undefined) addKey(storedKeys, userId, key);
     }
     const plan = planAppend(inputs, { lastSeqs, storedKeys }, batchTimestamp());
-    for (const row of plan.eventRows) statements.insertEvent.run(row);
-    for (const row of plan.notificationRows) statements.insertNotification.run(row);
+    for (const row of plan.eventRows) statements.insertEvent(row);
+    for (const row of plan.notificationRows) statements.insertNotification(row);
     for (const [userId, lastSeq] of plan.newLastSeqs) statements.advance.run(lastSeq, userId);
     return plan.results;
   }
@@ -62,22 +79,36 @@ export class SqliteAppender implements Appender {
     return 0;
   }
 
-  /** Prepared on first use, after the migrations made the tables. The inserts bind the planned rows by column name. */
+  /** Prepared on first use, after the migrations made the tables. */
   #prepare(): Statements {
     const { db } = this;
     return {
       head: db.prepare<[string], number>('select last_seq from user_streams where user_id = ?').pluck(),
       createStream: db.prepare<[string]>('insert into user_streams (user_id, last_seq) values (?, 0)'),
       keyStored: db.prepare<[string, string], number>('select 1 from events where user_id = ? and key = ?').pluck(),
-      insertEvent: db.prepare<[EventsTable]>(
-        'insert into events (user_id, seq, type, key, payload, created_at) ' +
-          'values (@user_id, @seq, @type, @key, @payload, @created_at)',
-      ),
-      insertNotification: db.prepare<[NotificationsTable]>(
-        'insert into notifications (id, user_id, seq, key, status, created_at, read_at, payload) ' +
-          'values (@id, @user_id, @seq, @key, @status, @created_at, @read_at, @payload)',
-      ),
+      insertEvent: rowInsert(db, 'events', EVENT_COLUMNS),
+      insertNotification: rowInsert(db, 'notifications', NOTIFICATION_COLUMNS),
       advance: db.prepare<[number, string]>('update user_streams set last_seq = ? where user_id = ?'),
     };
   }
+}
+
+/** Inserts a whole row into `table`, one parameter per name of `columns`, in that order. */
+function rowInsert<Row>(db: BetterSqlite3.Database, table: string, columns: readonly (keyof Row & string)[]): (row: Row) => void {
+  const statement = db.prepare<unknown[]>(
+    `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+  );
+  // One array for every row: run() binds the values and runs the insert before it returns.
+  const values: unknown[] = new Array(columns.length);
+  return (row) => {
+    for (let index = 0; index < columns.length; index++) values[index] = row[columns[index]!];
+    statement.run(values);
+  };
+}
+
+/** `columns` as given, when they name every column of `Row`; otherwise a type error that names the missing ones. */
+function allColumns<Row>() {
+  return <const Columns extends readonly (keyof Row & string)[]>(
+    columns: Columns & ([Exclude<keyof Row, Columns[number]>] extends [never] ? unknown : { missing: Exclude<keyof Row, Columns[number]> }),
+  ): Columns => columns;
 }

@@ -6,8 +6,8 @@
  *
  * A new column of events or notifications: the table in schema.ts and a migration (migrations/), then its value in
  * the row builder (event-rows.ts, one edit: the plan passes rows through whole), then the insert of each
- * implementation: the statement text in sqlite-appender.ts (named parameters, bound from the row), and nothing in
- * postgres-appender.ts (Kysely inserts the rows as built, typed by schema.ts).
+ * implementation: its name in the table's column list in sqlite-appender.ts (EVENT_COLUMNS, NOTIFICATION_COLUMNS;
+ * the build fails until it is there), and nothing in postgres-appender.ts (Kysely inserts the rows as built).
  */
 import { eventRows } from './event-rows.js';
 import type { EventsTable, NotificationsTable } from './schema.js';

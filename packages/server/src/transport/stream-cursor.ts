@@ -11,8 +11,8 @@ export type LiveVerdict = 'next' | 'duplicate' | 'held' | 'gap';
  * A cursor is either live (events offered by fan-out are sent as they come) or catching up (a reader sends pages
  * from the store, and offers only raise `pendingHigh`, the point the reader must reach before it may go live).
  * At most one reader runs at a time: every method that moves a live cursor to catching up returns true exactly
- * when its caller must start one. A `resume` request bumps the stamp, so that a page read for the old position
- * is recognised as stale and thrown away.
+ * when its caller must start one. A `resume` request (or a recheck while a reader runs) bumps the stamp, so
+ * that a page read before it is recognised as stale and read again.
  *
  * The fields are flat on the connection that extends this (no object of their own): they are part of why an idle
  * connection costs about 4 KiB.
@@ -21,7 +21,8 @@ export class StreamCursor {
   private sentSeq = 0;
   private catchingUp = true;
   private pendingHigh = 0;
-  private resumes = OPENING_STAMP;
+  private reads = OPENING_STAMP;
+  private resumed = false;
 
   /** The last stream event sent to this tab. */
   get lastSeq(): number {
@@ -34,7 +35,7 @@ export class StreamCursor {
 
   /** Taken before a store read; compared after it to tell whether a resume request came in meanwhile. */
   get stamp(): number {
-    return this.resumes;
+    return this.reads;
   }
 
   /**
@@ -42,7 +43,7 @@ export class StreamCursor {
    * handled while admission or the head read waits): the client's later request wins.
    */
   startAt(start: number): void {
-    if (this.resumes === OPENING_STAMP) this.sentSeq = start;
+    if (!this.resumed) this.sentSeq = start;
   }
 
   /**
@@ -52,13 +53,20 @@ export class StreamCursor {
   resumeFrom(since: number): boolean {
     if (this.sentSeq > this.pendingHigh) this.pendingHigh = this.sentSeq;
     this.sentSeq = since;
-    this.resumes++;
+    this.resumed = true;
+    this.reads++;
     return this.enterCatchUp();
   }
 
-  /** Events may have been missed (the link between nodes was down): true when the caller must start a reader. */
+  /**
+   * Events may have been missed (the link between nodes was down): true when the caller must start a reader. A
+   * reader already running (or an open still reading the head) may have read before the missed events were
+   * stored: the stamp moves, so that it reads once more before it may go live.
+   */
   recheck(): boolean {
-    return this.enterCatchUp();
+    if (!this.catchingUp) return this.enterCatchUp();
+    this.reads++;
+    return false;
   }
 
   /** A live event: 'next' is to be sent (then `sent`), 'gap' means a reader must start, the others are dropped. */
@@ -84,7 +92,7 @@ export class StreamCursor {
    * newer was offered meanwhile. The caller must not await between its read's end and this call.
    */
   tryGoLive(readUpTo: number, stamp: number): boolean {
-    if (stamp !== this.resumes || this.sentSeq < readUpTo || this.pendingHigh > this.sentSeq) return false;
+    if (stamp !== this.reads || this.sentSeq < readUpTo || this.pendingHigh > this.sentSeq) return false;
     this.catchingUp = false;
     return true;
   }

@@ -45,7 +45,7 @@ export class StreamSync {
 
   /**
    * Every live connection reads the store after its last seq, for events that may have been missed without a
-   * later one to show the gap (the link between nodes was down). One already catching up reads them anyway.
+   * later one to show the gap (the link between nodes was down). One already catching up reads once more.
    */
   async resyncAll(): Promise<void> {
     const waiting = [...this.options.hub.all()];

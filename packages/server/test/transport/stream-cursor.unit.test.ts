@@ -196,8 +196,8 @@ describe('StreamCursor.recheck', () => {
     expect(cursor.lastSeq).toBe(0);
   });
 
-  // Known gap (see the property below): the running reader's read may predate the missed events.
-  it.fails('while catching up: makes the running reader read once more before it may go live', () => {
+  // The running reader's read may predate the missed events (see the property below).
+  it('while catching up: makes the running reader read once more before it may go live', () => {
     const cursor = new StreamCursor();
     cursor.startAt(3);
     const readerStamp = cursor.stamp;
@@ -457,12 +457,10 @@ describe('property: a tab’s stream under any interleaving', () => {
     consecutiveDelivery(false);
   });
 
-  // Known gap: a recheck that finds the cursor catching up changes nothing, so a reader (or an open) whose read
-  // was taken before the missed events were stored goes live below them; they come only with the user's next
-  // event. Shortest case: the open reads head 0, event 1 is stored and its broadcast lost, the resync rechecks,
-  // the open goes live at 0. Fixed when a recheck while catching up moves the stamp (without counting as a
-  // resume, so that startAt still places the stream): then this becomes `it`.
-  it.fails('is live only with every event stored before a recheck (a recheck while catching up is covered)', () => {
+  // A reader (or an open) whose read was taken before the missed events were stored must not go live below them.
+  // Shortest case: the open reads head 0, event 1 is stored and its broadcast lost, the resync rechecks: the open
+  // may not go live at 0.
+  it('is live only with every event stored before a recheck (a recheck while catching up is covered)', () => {
     consecutiveDelivery(true);
   });
 });

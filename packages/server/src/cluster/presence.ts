@@ -9,7 +9,10 @@
  * own connections, and for other nodes behind by the time their news takes to arrive (at most a heartbeat).
  */
 export interface Presence {
-  /** Counts one more connection of the user on this node; resolves with the user's connections on every node. */
+  /**
+   * Counts one more connection of the user on this node; resolves with the user's connections on every node. Never
+   * rejects: while the cluster cannot be asked it answers from what this node knows.
+   */
   join(userId: string): Promise<number>;
   /** Counts one connection of the user on this node less. */
   leave(userId: string): void;

@@ -58,7 +58,12 @@ function sqliteStore(path: string, synchronous: SqliteSynchronous): Store {
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(db, SQLITE_CACHED_STATEMENTS) }),
   });
-  return new SqlStore(kysely, new GroupCommit(new SqliteAppender(db, kysely), SQLITE_GROUP_ITEMS));
+  // Kysely closes the file only if it ever ran a query on it: a store closed unused (a start that failed before
+  // its first query) would keep the file, its WAL and its shared memory open.
+  const release = (): void => {
+    if (db.open) db.close();
+  };
+  return new SqlStore(kysely, new GroupCommit(new SqliteAppender(db, kysely), SQLITE_GROUP_ITEMS), release);
 }
 
 /** `sqlite:///var/lib/herald.db` and `file:data/herald.db` name the same files as the bare paths. */

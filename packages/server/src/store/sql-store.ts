@@ -27,12 +27,17 @@ type EventRow = Pick<Selectable<EventsTable>, 'user_id' | 'seq' | 'type' | 'payl
 export class SqlStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #appender: Appender;
+  readonly #release: () => void;
   #closed = false;
 
-  /** `appender` appends on the same database as `db` (see Appender for why there is one per database). */
-  constructor(db: Kysely<Database>, appender: Appender) {
+  /**
+   * `appender` appends on the same database as `db` (see Appender for why there is one per database); `release`
+   * runs after Kysely is destroyed, for what Kysely does not own.
+   */
+  constructor(db: Kysely<Database>, appender: Appender, release: () => void = () => {}) {
     this.#db = db;
     this.#appender = appender;
+    this.#release = release;
   }
 
   async migrate(): Promise<void> {
@@ -155,6 +160,7 @@ export class SqlStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#db.destroy();
+    this.#release();
   }
 }
 

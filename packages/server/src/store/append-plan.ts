@@ -44,11 +44,11 @@ export interface AppendPlan {
  */
 export function planAppend(inputs: readonly AppendInput[], stored: StoredState, createdAt: string): AppendPlan {
   const plan: AppendPlan = { results: [], eventRows: [], notificationRows: [], newLastSeqs: new Map() };
-  const batchKeys = new Map<string, Set<string>>();
+  const seenInBatch = new Map<string, Set<string>>();
   for (const input of inputs) {
     const { userId, key } = input;
     if (key !== null) {
-      if (stored.storedKeys.get(userId)?.has(key) === true || !addKey(batchKeys, userId, key)) {
+      if (stored.storedKeys.get(userId)?.has(key) === true || !addKey(seenInBatch, userId, key)) {
         plan.results.push(null);
         continue;
       }

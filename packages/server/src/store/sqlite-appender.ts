@@ -99,7 +99,7 @@ function rowInsert<Row>(db: BetterSqlite3.Database, table: string, columns: read
     `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
   );
   // One array for every row: run() binds the values and runs the insert before it returns.
-  const values: unknown[] = new Array(columns.length);
+  const values: unknown[] = [];
   return (row) => {
     for (let index = 0; index < columns.length; index++) values[index] = row[columns[index]!];
     statement.run(values);

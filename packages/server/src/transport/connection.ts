@@ -77,6 +77,26 @@ export class Connection extends StreamCursor implements KeepaliveEntry {
   }
 
   /**
+   * Queues a replayed frame larger than the bound on its own (stored before the bound was lowered), without the
+   * slow-consumer check: the caller has waited until what was queued before it was written, so the unsent data
+   * stays within the bound plus this one frame, and a stream never stops for good at an event no tab could take.
+   */
+  sendOversized(frame: Buffer, onWritten?: (error?: Error) => void): boolean {
+    if (this.isClosed) {
+      this.metrics.drops.inc({ reason: 'closed' });
+      return false;
+    }
+    this.ws.send(frame, SEND_OPTIONS, onWritten);
+    this.metrics.messagesOut.inc();
+    return true;
+  }
+
+  /** Whether a frame of `bytes` is over the slow-consumer bound on its own. */
+  isOversized(bytes: number): boolean {
+    return bytes > this.maxBufferedBytes;
+  }
+
+  /**
    * Whether `bytes` more can be queued while the unsent data stays under half the slow-consumer bound. A replay
    * is a burst of Herald's own making: it waits for the socket to drain below this instead of sending a whole
    * page at once and then judging a healthy client slow.

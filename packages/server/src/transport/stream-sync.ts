@@ -134,8 +134,10 @@ export class StreamSync {
         if (connection.closed) return false;
         if (stamp !== connection.stamp) return true;
       }
+      const oversized = connection.isOversized(frame.length);
       written = new Promise((resolve) => {
-        if (!connection.send(frame, () => resolve())) resolve();
+        const done = (): void => resolve();
+        if (!(oversized ? connection.sendOversized(frame, done) : connection.send(frame, done))) resolve();
       });
       if (connection.closed) return false;
       connection.sent(event.seq);

@@ -325,17 +325,21 @@ describe('StreamSync.open', () => {
     expect(s.store.reads.filter((read) => read.startsWith('events'))).toEqual(['events u after 0 limit 500', 'events u after 2 limit 500']);
   });
 
-  it('stops a replay when the client turns out too slow for its bound', async () => {
+  it('replays events larger than the bound one at a time instead of closing the tab, then goes live', async () => {
     const s = setup();
+    // Stored before the bound was lowered: each frame is over the 300-byte bound on its own.
     s.store.add('u', 3, { text: 'x'.repeat(400) });
     const { connection, client } = await s.tab('u', 300);
     await s.sync.open(connection, 0);
-    expect((await client.closed).code).toBe(CloseCode.SlowConsumer);
-    expect(connection.lastSeq).toBe(0);
-    expect(await counterValue(s.metrics.eventsDelivered)).toBe(0);
-    expect(s.store.reads).toEqual(['head u', 'events u after 0 limit 500']);
-    // Closed, so it never goes live.
-    expect(connection.isLive).toBe(false);
+    await framesArrived(client, 4);
+    expect(seqsOf(client)).toEqual([1, 2, 3]);
+    expect(connection.closed).toBe(false);
+    expect(connection.isLive).toBe(true);
+    expect(await counterValue(s.metrics.drops, { reason: 'slow_consumer' })).toBe(0);
+    // Live events of a normal size still go out after them.
+    s.sync.deliver(s.store.add('u', 1)[0]!);
+    await framesArrived(client, 5);
+    expect(seqsOf(client)).toEqual([1, 2, 3, 4]);
   });
 
   it('sends nothing from a page read for a connection that closed meanwhile', async () => {

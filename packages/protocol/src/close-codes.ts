@@ -26,6 +26,11 @@ export const CloseCode = {
   SlowConsumer: 4008,
   /** Too many connections for this user or from this address: reconnect later, with backoff. */
   TooManyConnections: 4029,
+  /**
+   * The client sent frames faster than HERALD_MAX_FRAMES_PER_SECOND (past HERALD_FRAME_BURST): reconnect later,
+   * with backoff, and resume.
+   */
+  TooManyFrames: 4030,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -11,6 +11,7 @@ const EXPECTED: Record<keyof typeof CloseCode, { code: number; reconnect: boolea
   TokenExpired: { code: 4002, reconnect: true, newToken: true },
   SlowConsumer: { code: 4008, reconnect: true, newToken: false },
   TooManyConnections: { code: 4029, reconnect: true, newToken: false },
+  TooManyFrames: { code: 4030, reconnect: true, newToken: false },
 };
 
 describe('close codes', () => {

@@ -65,6 +65,10 @@ const SETTINGS = {
   headersTimeoutMs: setting('HERALD_HEADERS_TIMEOUT_MS', Type.Integer({ default: 10_000, minimum: 100, maximum: 300_000 })),
   /** How long a connection whose token expired stays open for a `refresh` frame. */
   tokenGraceMs: setting('HERALD_TOKEN_GRACE_MS', Type.Integer({ default: 30_000, minimum: 0, maximum: 3_600_000 })),
+  /** Frames a connection may send per second on average (a token bucket); past its burst it is closed with 4030. */
+  maxFramesPerSecond: setting('HERALD_MAX_FRAMES_PER_SECOND', Type.Integer({ default: 20, minimum: 1, maximum: 100_000 })),
+  /** Frames a connection may send at once above that rate before it is closed. */
+  frameBurst: setting('HERALD_FRAME_BURST', Type.Integer({ default: 100, minimum: 1, maximum: 1_000_000 })),
   maxMessageBytes: setting('HERALD_MAX_MESSAGE_BYTES', Type.Integer({ default: 64 * 1024, minimum: 256, maximum: 16 * 1024 * 1024 })),
   maxBufferedBytes: setting('HERALD_MAX_BUFFERED_BYTES', Type.Integer({ default: 1024 * 1024, minimum: 1024 })),
   maxBodyBytes: setting('HERALD_MAX_BODY_BYTES', Type.Integer({ default: 1024 * 1024, minimum: 1024 })),

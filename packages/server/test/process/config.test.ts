@@ -59,6 +59,8 @@ describe('loadConfig', () => {
       idleTimeoutMs: 60_000,
       headersTimeoutMs: 10_000,
       tokenGraceMs: 30_000,
+      maxFramesPerSecond: 20,
+      frameBurst: 100,
       maxMessageBytes: 65_536,
       maxBufferedBytes: 1_048_576,
       maxBodyBytes: 1_048_576,

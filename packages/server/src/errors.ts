@@ -40,17 +40,9 @@ export class HeraldError extends Error {
     this.code = code;
   }
 
+  /** The HTTP status of a REST answer with this error (its close code and retry advice: ERROR_POLICY, closeFor). */
   get status(): number {
     return ERROR_POLICY[this.code].status;
-  }
-
-  /** The close code a WebSocket gets when this error ends it. */
-  get closeCode(): CloseCode {
-    return ERROR_POLICY[this.code].closeCode;
-  }
-
-  get retryable(): boolean {
-    return ERROR_POLICY[this.code].retryable;
   }
 }
 

@@ -108,7 +108,10 @@ export class Herald {
     );
     disposers.add('the store', () => store.close());
     await store.migrate();
-    const hub = new Hub<Connection>(config);
+    const hub = new Hub<Connection>({
+      maxConnectionsPerUser: config.maxConnectionsPerUser,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    });
     let cluster: Cluster | undefined;
     // The gauges read the hub and the cluster only when scraped.
     const metrics = new Metrics({

@@ -5,6 +5,7 @@ import Type, { type Static, type TObject, type TOptional, type TSchema } from 't
 import { StartupError } from './errors.js';
 import { describeSchemaError } from './schema-errors.js';
 import type { SqliteSynchronous } from './store/open-sqlite.js';
+import { FRAME_OVERHEAD_BYTES } from './transport/frame-size.js';
 
 /**
  * One environment variable that is one Config field: its name, its schema (with its default, or Type.Optional
@@ -70,7 +71,11 @@ const SETTINGS = {
   /** Frames a connection may send at once above that rate before it is closed. */
   frameBurst: setting('HERALD_FRAME_BURST', Type.Integer({ default: 100, minimum: 1, maximum: 1_000_000 })),
   maxMessageBytes: setting('HERALD_MAX_MESSAGE_BYTES', Type.Integer({ default: 64 * 1024, minimum: 256, maximum: 16 * 1024 * 1024 })),
-  maxBufferedBytes: setting('HERALD_MAX_BUFFERED_BYTES', Type.Integer({ default: 1024 * 1024, minimum: 1024 })),
+  /**
+   * The slow-consumer bound, and so the largest frame a tab can be sent: 1 MiB + 64 KiB, room for an event made
+   * from a whole default body (1 MiB plus FRAME_OVERHEAD_BYTES) behind some unsent data (see checkConsistency).
+   */
+  maxBufferedBytes: setting('HERALD_MAX_BUFFERED_BYTES', Type.Integer({ default: 1024 * 1024 + 64 * 1024, minimum: 1024 })),
   maxBodyBytes: setting('HERALD_MAX_BODY_BYTES', Type.Integer({ default: 1024 * 1024, minimum: 1024 })),
   maxConnectionsPerUser: setting('HERALD_MAX_CONNECTIONS_PER_USER', Type.Integer({ default: 20, minimum: 1 })),
   maxConnectionsPerAddress: setting('HERALD_MAX_CONNECTIONS_PER_ADDRESS', Type.Integer({ default: 1000, minimum: 1 })),
@@ -231,6 +236,14 @@ function parseOrigins(value: string | undefined): string[] {
 }
 
 function checkConsistency(config: Config): void {
+  // Every item (and Kafka record) is refused when its frame would pass the bound; with the bound this much above
+  // the body limit, that refusal never meets an item that fits in a body as JSON.stringify writes it.
+  if (config.maxBufferedBytes < config.maxBodyBytes + FRAME_OVERHEAD_BYTES) {
+    throw new ConfigError(
+      `Invalid configuration: HERALD_MAX_BUFFERED_BYTES (${config.maxBufferedBytes}) must be at least HERALD_MAX_BODY_BYTES ` +
+        `(${config.maxBodyBytes}) + ${FRAME_OVERHEAD_BYTES}, or an event published in one body could be too large to send to any tab`,
+    );
+  }
   if (config.idleTimeoutMs <= config.pingIntervalMs) {
     throw new ConfigError(
       'Invalid configuration: HERALD_IDLE_TIMEOUT_MS must be greater than HERALD_PING_INTERVAL_MS, or clients that answer every ping are cut off',

@@ -10,14 +10,14 @@ import type { Cluster } from './cluster/start-cluster.js';
 import type { Config } from './config.js';
 import { Delivery } from './deliver.js';
 import { Disposers } from './disposers.js';
-import { badRequest, closeFor, StartupError } from './errors.js';
+import { closeFor, StartupError } from './errors.js';
 import { buildHttpApp } from './http/app.js';
 import { Admission } from './hub/admission.js';
 import { Hub } from './hub/hub.js';
 import { LocalPresence } from './hub/local-presence.js';
 import type { IngestSource } from './ingest/source.js';
-import { decodeBroadcast, decodePublishBatch } from './ingest/decode-publish.js';
-import { toAppendInput, type PublishItem } from './ingest/publish-item.js';
+import { acceptBroadcast, acceptPublish } from './ingest/decode-publish.js';
+import type { PublishItem } from './ingest/publish-item.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createStore } from './store/create-store.js';
@@ -160,6 +160,8 @@ export class Herald {
           config: config.kafka,
           // One size limit for every door: a record may be as large as an HTTP body.
           maxRecordBytes: config.maxBodyBytes,
+          // A record whose frame no tab could be sent is dead-lettered, as such an HTTP item is refused.
+          maxFrameBytes: config.maxBufferedBytes,
           delivery,
           metrics,
           logger: logger.child({ source: 'kafka' }),
@@ -172,7 +174,7 @@ export class Herald {
       headersTimeoutMs: config.headersTimeoutMs,
       allowedOrigins: config.allowedOrigins,
       user: { store, delivery, verifyToken, metrics },
-      publish: { apiKey, delivery, hub, metrics },
+      publish: { apiKey, delivery, hub, metrics, maxFrameBytes: config.maxBufferedBytes },
       ops: { store, metrics, accepting: () => lifecycle.accepting, sources, redis: cluster && (() => cluster.link.state) },
     });
     disposers.add('the HTTP server', () => app.close());
@@ -218,9 +220,10 @@ export class Herald {
   /** Stores and delivers one event or a batch (one transaction); returns the events stored, duplicates left out. */
   async publish(input: PublishInput | readonly PublishInput[]): Promise<StoredEvent[]> {
     // The library is an edge too: a caller in plain JavaScript gets the same checks as an HTTP producer.
-    const decoded = decodePublishBatch(input, 'input');
-    if (!decoded.ok) throw badRequest(decoded.error);
-    return this.parts.delivery.publish(decoded.value.map((item) => toAppendInput(item)));
+    // What a tab could not be sent (a frame over HERALD_MAX_BUFFERED_BYTES) is refused as over HTTP, with a 413 error.
+    const accepted = acceptPublish(input, 'input', this.config.maxBufferedBytes);
+    if (!accepted.ok) throw accepted.error;
+    return this.parts.delivery.publish(accepted.value);
   }
 
   /** Stores an event in the user's inbox and pushes it to every tab of the user. */
@@ -236,9 +239,9 @@ export class Herald {
 
   /** Pushes a frame to every connected user now; it is not stored and not replayed. */
   broadcast(type: PublishInput['type'], payload: Record<string, unknown>): void {
-    const decoded = decodeBroadcast({ type, payload }, 'input');
-    if (!decoded.ok) throw badRequest(decoded.error);
-    this.parts.delivery.broadcast(decoded.value.type, decoded.value.payload);
+    const accepted = acceptBroadcast({ type, payload }, 'input', this.config.maxBufferedBytes);
+    if (!accepted.ok) throw accepted.error;
+    this.parts.delivery.broadcast(accepted.value.type, accepted.value.payload);
   }
 
   /**

@@ -3,11 +3,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { apiKeyMatches } from '../auth/api-key.js';
 import { bearerToken } from '../auth/token-verifier.js';
 import type { Delivery } from '../deliver.js';
-import { badRequest, unauthorized } from '../errors.js';
+import { unauthorized, type HeraldError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
-import { decodeBroadcast, decodePublishBatch } from '../ingest/decode-publish.js';
-import { toAppendInput } from '../ingest/publish-item.js';
+import { acceptBroadcast, acceptPublish } from '../ingest/decode-publish.js';
 import type { Result } from '../result.js';
 import { BroadcastBody, BroadcastResponse, ErrorBody, PublishBody, PublishResponse } from './schemas.js';
 
@@ -16,6 +15,8 @@ export interface PublishRoutesOptions {
   delivery: Delivery;
   hub: Hub;
   metrics: Metrics;
+  /** HERALD_MAX_BUFFERED_BYTES: an item or broadcast whose frame would be larger is refused with 413. */
+  maxFrameBytes: number;
 }
 
 const security = [{ apiKey: [] }];
@@ -27,14 +28,14 @@ const security = [{ apiKey: [] }];
  */
 const checkedByDecoder: FastifySchemaCompiler<unknown> = () => () => true;
 
-/** The decoded body, or the 400 that names what is wrong with it. */
-function decodedOr400<T>(decoded: Result<T>): T {
-  if (decoded.ok) return decoded.value;
-  throw badRequest(decoded.error);
+/** The accepted body, or the error that names what is wrong with it (400 for its shape, 413 for a frame's size). */
+function acceptedOrThrow<T>(accepted: Result<T, HeraldError>): T {
+  if (accepted.ok) return accepted.value;
+  throw accepted.error;
 }
 
 /** Server-to-server ingest: the application's services hand events to Herald here. */
-export const publishRoutes: FastifyPluginAsync<PublishRoutesOptions> = async (app, { apiKey, delivery, hub, metrics }) => {
+export const publishRoutes: FastifyPluginAsync<PublishRoutesOptions> = async (app, { apiKey, delivery, hub, metrics, maxFrameBytes }) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   api.addHook('onRequest', async (request) => {
     if (!apiKeyMatches(apiKey, bearerToken(request.headers.authorization))) {
@@ -55,10 +56,10 @@ export const publishRoutes: FastifyPluginAsync<PublishRoutesOptions> = async (ap
       },
     },
     async (request) => {
-      const items = decodedOr400(decodePublishBatch(request.body as unknown, 'body'));
-      const stored = await delivery.publish(items.map((item) => toAppendInput(item)));
+      const inputs = acceptedOrThrow(acceptPublish(request.body as unknown, 'body', maxFrameBytes));
+      const stored = await delivery.publish(inputs);
       return {
-        accepted: items.length,
+        accepted: inputs.length,
         stored: stored.length,
         events: stored.map((event) => ({
           user_id: event.userId,
@@ -78,11 +79,11 @@ export const publishRoutes: FastifyPluginAsync<PublishRoutesOptions> = async (ap
         summary: 'Pushes one frame to every connected user now (not stored, no seq, not replayed)',
         security,
         body: BroadcastBody,
-        response: { 200: BroadcastResponse, 400: ErrorBody, 401: ErrorBody },
+        response: { 200: BroadcastResponse, 400: ErrorBody, 401: ErrorBody, 413: ErrorBody },
       },
     },
     async (request) => {
-      const { type, payload } = decodedOr400(decodeBroadcast(request.body as unknown, 'body'));
+      const { type, payload } = acceptedOrThrow(acceptBroadcast(request.body as unknown, 'body', maxFrameBytes));
       delivery.broadcast(type, payload);
       return { connections: hub.connectionCount };
     },

@@ -1,5 +1,7 @@
 import { fail, ok, type Result } from '../result.js';
 import type { AppendInput } from '../store/store.js';
+import { FRAME_OVERHEAD_BYTES } from '../transport/frame-size.js';
+import { fitsOneFrame } from './decode-publish.js';
 import { decodePublishItem, toAppendInput } from './publish-item.js';
 
 /** The parts of a Kafka record that decoding looks at. */
@@ -16,8 +18,16 @@ export interface RecordLike {
  * REST body, HERALD_MAX_BODY_BYTES) is refused before JSON.parse spends time on it. Without an `id`, the
  * record's own coordinates (topic/partition/offset) are the idempotency key, so a record consumed twice (after a
  * crash, before its offset was committed, or across a rebalance) is stored and delivered once.
+ *
+ * A record whose frame would be over `maxFrameBytes` (HERALD_MAX_BUFFERED_BYTES; the key counts, its coordinates
+ * too) is refused as an HTTP item would be, since no tab could be sent it. Left out, it is the smallest bound
+ * start-up allows beside this record limit: whatever the configured bound, what it lets through fits in a frame.
  */
-export function decodeKafkaRecord(record: RecordLike, maxRecordBytes: number): Result<AppendInput> {
+export function decodeKafkaRecord(
+  record: RecordLike,
+  maxRecordBytes: number,
+  maxFrameBytes = maxRecordBytes + FRAME_OVERHEAD_BYTES,
+): Result<AppendInput> {
   if (!record.value || record.value.length === 0) return fail('value is empty');
   if (record.value.length > maxRecordBytes) return fail(`value is larger than ${maxRecordBytes} bytes`);
   let value: unknown;
@@ -28,7 +38,9 @@ export function decodeKafkaRecord(record: RecordLike, maxRecordBytes: number): R
   }
   const decoded = decodePublishItem(value, 'value');
   if (!decoded.ok) return decoded;
-  return ok(toAppendInput(decoded.value, `kafka:${record.topic}/${record.partition}/${record.offset}`));
+  const input = toAppendInput(decoded.value, `kafka:${record.topic}/${record.partition}/${record.offset}`);
+  const fits = fitsOneFrame(input, 'value', maxFrameBytes);
+  return fits.ok ? ok(input) : fail(fits.error.message);
 }
 
 /** A record that cannot be stored, with the reason its dead-letter copy carries. */
@@ -37,12 +49,16 @@ export interface DeadRecord<R extends RecordLike = RecordLike> {
   reason: string;
 }
 
-/** Splits a batch into what is stored (in the batch's order) and what is dead-lettered. */
-export function sortBatch<R extends RecordLike>(batch: readonly R[], maxRecordBytes: number): { inputs: AppendInput[]; dead: DeadRecord<R>[] } {
+/** Splits a batch into what is stored (in the batch's order) and what is dead-lettered; the bounds as decodeKafkaRecord's. */
+export function sortBatch<R extends RecordLike>(
+  batch: readonly R[],
+  maxRecordBytes: number,
+  maxFrameBytes = maxRecordBytes + FRAME_OVERHEAD_BYTES,
+): { inputs: AppendInput[]; dead: DeadRecord<R>[] } {
   const inputs: AppendInput[] = [];
   const dead: DeadRecord<R>[] = [];
   for (const record of batch) {
-    const decoded = decodeKafkaRecord(record, maxRecordBytes);
+    const decoded = decodeKafkaRecord(record, maxRecordBytes, maxFrameBytes);
     if (decoded.ok) inputs.push(decoded.value);
     else dead.push({ record, reason: decoded.error });
   }

@@ -19,6 +19,11 @@ export interface KafkaSourceOptions {
    * HERALD_MAX_BODY_BYTES, so a producer meets one bound whether it publishes over HTTP or Kafka.
    */
   maxRecordBytes: number;
+  /**
+   * The largest frame a record may become, in bytes; a record over it is dead-lettered. The gateway gives it
+   * HERALD_MAX_BUFFERED_BYTES, the most a tab may be sent at once; left out, decodeKafkaRecord's default.
+   */
+  maxFrameBytes?: number;
   clientId?: string;
 }
 
@@ -141,8 +146,8 @@ export class KafkaSource implements IngestSource {
 
   /** Dead-letters what cannot be decoded, stores the rest in one transaction, then commits past the batch. */
   private async handle(batch: KafkaMessage[]): Promise<void> {
-    const { metrics, maxRecordBytes } = this.options;
-    const { inputs, dead } = sortBatch(batch, maxRecordBytes);
+    const { metrics, maxRecordBytes, maxFrameBytes } = this.options;
+    const { inputs, dead } = sortBatch(batch, maxRecordBytes, maxFrameBytes);
     if (dead.length > 0) {
       if (!(await this.retrying('dead-letter', () => this.deadLetters.send(dead)))) return;
       metrics.kafkaRecords.inc({ outcome: 'dead_lettered' }, dead.length);

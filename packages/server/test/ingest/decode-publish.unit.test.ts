@@ -1,6 +1,9 @@
+import { ErrorCode } from '@herald/protocol';
 import { describe, expect, it } from 'vitest';
-import { decodeBroadcast, decodePublishBatch, MAX_PUBLISH_BATCH } from '../../src/ingest/decode-publish.js';
+import { HeraldError } from '../../src/errors.js';
+import { acceptBroadcast, acceptPublish, decodeBroadcast, decodePublishBatch, MAX_PUBLISH_BATCH } from '../../src/ingest/decode-publish.js';
 import { MAX_PAYLOAD_DEPTH } from '../../src/ingest/publish-item.js';
+import { broadcastFrameSize, eventFrameSize, sizedPayload, type StreamType } from './frame-sized.js';
 
 /** An object nested `depth` levels deep: depth 1 is `{}`. */
 function nested(depth: number): Record<string, unknown> {
@@ -98,7 +101,7 @@ describe('decodePublishBatch', () => {
     expect(decodePublishBatch([item, { ...item, payload: { list: nestedArrays(32) } }], 'body')).toEqual(
       refusal('body[1] is nested deeper than 32 levels'),
     );
-    // The payload's size is bounded by the request (HERALD_MAX_BODY_BYTES), not here.
+    // The shape only: sizes are acceptPublish's (the frame) and the request's (HERALD_MAX_BODY_BYTES).
     expect(decodePublishBatch({ ...item, payload: { text: 'x'.repeat(2_000_000) } }, 'body').ok).toBe(true);
     expect(decodePublishBatch({ ...item, user_id: '😀'.repeat(255) }, 'body').ok).toBe(true);
   });
@@ -152,5 +155,105 @@ describe('decodeBroadcast', () => {
       refusal(`input.type ${NOT_A_TYPE}`),
     );
     expect(decodeBroadcast(null, 'input')).toEqual(refusal('input must be object'));
+  });
+});
+
+/** The error a refused accept carries; fails the test when it was accepted. */
+function refusedWith(accepted: { ok: true } | { ok: false; error: HeraldError }): HeraldError {
+  if (accepted.ok) throw new Error('accepted');
+  expect(accepted.error).toBeInstanceOf(HeraldError);
+  return accepted.error;
+}
+
+const tooLargeMessage = (place: string, bytes: number, bound: number, upTo = 'up to ') =>
+  `${place} is too large to deliver: its frame would be ${upTo}${bytes} bytes, over HERALD_MAX_BUFFERED_BYTES (${bound}), the most a tab may be sent at once`;
+
+describe('acceptPublish and acceptBroadcast: what is accepted fits in one frame under the bound', () => {
+  const BOUND = 4096;
+  const TYPES: StreamType[] = ['new_notification', 'task_update'];
+  /** Padding that JSON or UTF-8 makes larger than its length: two bytes each but for the emoji's four. */
+  const PADS = ['x', '"', '\\', '\n', '\u0001', 'é', '😀'];
+
+  describe.each(TYPES)('a %s', (type) => {
+    it.each(PADS)('is taken with a frame of the bound or 1 byte under, and refused 1 byte over (padding %j)', (pad) => {
+      for (const offset of [-1, 0, 1]) {
+        const target = BOUND + offset;
+        const { value } = sizedPayload((json) => eventFrameSize(type, json), target, { pad });
+        const item = { user_id: 'alice', type, payload: value };
+        const accepted = acceptPublish(item, 'input', BOUND);
+        if (offset <= 0) {
+          expect(accepted).toEqual({ ok: true, value: [{ userId: 'alice', type, payload: value, key: null }] });
+          continue;
+        }
+        const error = refusedWith(acceptPublish(item, 'body', BOUND));
+        expect(error.code).toBe(ErrorCode.PayloadTooLarge);
+        expect(error.status).toBe(413);
+        expect(error.message).toBe(tooLargeMessage('body', target, BOUND));
+      }
+    });
+
+    it('counts the key: an id of 255 quotes takes 512 bytes of the frame', () => {
+      const id = '"'.repeat(255);
+      const { value } = sizedPayload((json) => eventFrameSize(type, json, type === 'new_notification' ? id : null), BOUND);
+      expect(acceptPublish({ user_id: 'a', type, payload: value, id }, 'input', BOUND).ok).toBe(true);
+      expect(acceptPublish({ user_id: 'a', type, payload: value, id }, 'input', BOUND - 1)).toMatchObject({ ok: false });
+      if (type === 'new_notification') {
+        // The same payload without an id is 508 bytes smaller (null in place of the key).
+        expect(acceptPublish({ user_id: 'a', type, payload: value }, 'input', BOUND - 508).ok).toBe(true);
+        expect(acceptPublish({ user_id: 'a', type, payload: value }, 'input', BOUND - 509)).toMatchObject({ ok: false });
+      }
+    });
+  });
+
+  it('refuses a whole batch for one item over the bound, naming its place', () => {
+    const fits = { user_id: 'a', type: 'task_update', payload: sizedPayload((json) => eventFrameSize('task_update', json), BOUND).value };
+    const over = { user_id: 'b', type: 'new_notification', payload: sizedPayload((json) => eventFrameSize('new_notification', json), BOUND + 1, { pad: '😀' }).value };
+    expect(acceptPublish([fits, fits, fits], 'body', BOUND).ok).toBe(true);
+    const error = refusedWith(acceptPublish([fits, fits, fits, over, fits], 'body', BOUND));
+    expect(error.code).toBe(ErrorCode.PayloadTooLarge);
+    expect(error.message).toBe(tooLargeMessage('body[3]', BOUND + 1, BOUND));
+    expect(refusedWith(acceptPublish([over], 'input', BOUND)).message).toBe(tooLargeMessage('input[0]', BOUND + 1, BOUND));
+    // The first of two is named.
+    expect(refusedWith(acceptPublish([fits, over, over], 'body', BOUND)).message).toBe(tooLargeMessage('body[1]', BOUND + 1, BOUND));
+  });
+
+  it('judges the shape of the whole batch before any size: a malformed item after an oversized one is the 400', () => {
+    const over = { user_id: 'b', type: 'task_update', payload: { text: 'x'.repeat(BOUND) } };
+    const error = refusedWith(acceptPublish([over, { ...over, user_id: 7 }], 'body', BOUND));
+    expect(error.code).toBe(ErrorCode.BadRequest);
+    expect(error.status).toBe(400);
+    expect(error.message).toBe('body[1].user_id must be string');
+    expect(refusedWith(acceptPublish([], 'input', BOUND)).message).toBe('input must hold at least one item');
+  });
+
+  it('refuses with a 400 a payload JSON cannot write (a library caller\'s BigInt), before the store sees it', () => {
+    const error = refusedWith(acceptPublish({ user_id: 'a', type: 'task_update', payload: { n: 1n } }, 'input', BOUND));
+    expect(error.code).toBe(ErrorCode.BadRequest);
+    expect(error.message).toMatch(/^input\.payload cannot be written as JSON: /);
+    expect(refusedWith(acceptPublish([{ user_id: 'a', type: 'task_update', payload: {} }, { user_id: 'a', type: 'task_update', payload: { n: 1n } }], 'input', BOUND)).message).toMatch(/^input\[1\]\.payload cannot/);
+    expect(refusedWith(acceptBroadcast({ type: 'task_update', payload: { n: 1n } }, 'input', BOUND)).message).toMatch(/^input\.payload cannot/);
+  });
+
+  describe.each(TYPES)('a broadcast of %s', (type) => {
+    it.each(PADS)('is taken with a frame of the bound or 1 byte under, and refused 1 byte over (padding %j)', (pad) => {
+      for (const offset of [-1, 0, 1]) {
+        const target = BOUND + offset;
+        const { value } = sizedPayload((json) => broadcastFrameSize(type, json), target, { pad });
+        const accepted = acceptBroadcast({ type, payload: value }, 'body', BOUND);
+        if (offset <= 0) {
+          expect(accepted).toEqual({ ok: true, value: { type, payload: value } });
+          continue;
+        }
+        const error = refusedWith(accepted);
+        expect(error.code).toBe(ErrorCode.PayloadTooLarge);
+        expect(error.message).toBe(tooLargeMessage('body', target, BOUND, ''));
+      }
+    });
+  });
+
+  it('keeps the 400 of a malformed broadcast, whatever its size', () => {
+    const error = refusedWith(acceptBroadcast({ type: 'bogus', payload: { text: 'x'.repeat(BOUND) } }, 'body', BOUND));
+    expect(error.code).toBe(ErrorCode.BadRequest);
+    expect(error.message).toBe(`body.type ${NOT_A_TYPE}`);
   });
 });

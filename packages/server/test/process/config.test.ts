@@ -62,7 +62,7 @@ describe('loadConfig', () => {
       maxFramesPerSecond: 20,
       frameBurst: 100,
       maxMessageBytes: 65_536,
-      maxBufferedBytes: 1_048_576,
+      maxBufferedBytes: 1_114_112,
       maxBodyBytes: 1_048_576,
       maxConnectionsPerUser: 20,
       maxConnectionsPerAddress: 1000,
@@ -252,6 +252,55 @@ describe('loadConfig', () => {
     const firstCells = section.split('\n').filter((line) => line.startsWith('| `')).map((line) => line.split('|')[1]!);
     const documented = firstCells.flatMap((cell) => [...cell.matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]!));
     expect([...documented].sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+});
+
+describe('the slow-consumer bound against the body limit', () => {
+  const refusal = (buffered: number, body: number) =>
+    `Invalid configuration: HERALD_MAX_BUFFERED_BYTES (${buffered}) must be at least HERALD_MAX_BODY_BYTES (${body}) + 1024, ` +
+    'or an event published in one body could be too large to send to any tab';
+
+  it('defaults to 1 MiB bodies under a bound of 1 MiB + 64 KiB, which leaves the frame its 1024 bytes and more', () => {
+    expect(loadConfig({})).toMatchObject({ maxBodyBytes: 1_048_576, maxBufferedBytes: 1_114_112 });
+    expect(1_114_112 - 1_048_576).toBeGreaterThanOrEqual(1024);
+  });
+
+  it.each([
+    ['the old default bound beside the default body limit', { HERALD_MAX_BUFFERED_BYTES: '1048576' }, 1_048_576, 1_048_576],
+    ['a bound 1 byte short of the body limit + 1024', { HERALD_MAX_BUFFERED_BYTES: '5119', HERALD_MAX_BODY_BYTES: '4096' }, 5119, 4096],
+    ['a bound equal to the body limit', { HERALD_MAX_BUFFERED_BYTES: '4096', HERALD_MAX_BODY_BYTES: '4096' }, 4096, 4096],
+    ['a bound below the body limit', { HERALD_MAX_BUFFERED_BYTES: '4096', HERALD_MAX_BODY_BYTES: '65536' }, 4096, 65_536],
+    ['the smallest bound beside the default body limit', { HERALD_MAX_BUFFERED_BYTES: '1024' }, 1024, 1_048_576],
+    ['the smallest of both', { HERALD_MAX_BUFFERED_BYTES: '1024', HERALD_MAX_BODY_BYTES: '1024' }, 1024, 1024],
+    ['a body limit raised alone to 2 MiB', { HERALD_MAX_BODY_BYTES: '2097152' }, 1_114_112, 2_097_152],
+    ['a body limit raised alone just past the default bound', { HERALD_MAX_BODY_BYTES: '1113089' }, 1_114_112, 1_113_089],
+    ['both raised, the bound too little', { HERALD_MAX_BUFFERED_BYTES: '16777216', HERALD_MAX_BODY_BYTES: '16777216' }, 16_777_216, 16_777_216],
+  ])('refuses %s, naming both variables and their values', (_name, env, buffered, body) => {
+    const error = configError(env);
+    expect(error.message).toBe(refusal(buffered, body));
+    expect(error).toBeInstanceOf(StartupError);
+  });
+
+  it.each([
+    ['the bound exactly the body limit + 1024', { HERALD_MAX_BUFFERED_BYTES: '5120', HERALD_MAX_BODY_BYTES: '4096' }],
+    ['the smallest body limit under the smallest bound it allows', { HERALD_MAX_BUFFERED_BYTES: '2048', HERALD_MAX_BODY_BYTES: '1024' }],
+    ['a small bound with a matching body limit', { HERALD_MAX_BUFFERED_BYTES: '4096', HERALD_MAX_BODY_BYTES: '3072' }],
+    ['a body limit raised to the default bound less 1024', { HERALD_MAX_BODY_BYTES: '1113088' }],
+    ['a bound raised alone', { HERALD_MAX_BUFFERED_BYTES: '8388608' }],
+    ['both raised', { HERALD_MAX_BUFFERED_BYTES: '16778240', HERALD_MAX_BODY_BYTES: '16777216' }],
+  ])('takes %s', (_name, env) => {
+    const config = loadConfig(env);
+    expect(config.maxBufferedBytes - config.maxBodyBytes).toBeGreaterThanOrEqual(1024);
+  });
+
+  it('leaves HERALD_MAX_MESSAGE_BYTES out: it bounds what clients send, not what a tab is sent', () => {
+    expect(loadConfig({ HERALD_MAX_MESSAGE_BYTES: '16777216' })).toMatchObject({ maxMessageBytes: 16_777_216, maxBufferedBytes: 1_114_112 });
+    expect(loadConfig({ HERALD_MAX_MESSAGE_BYTES: '256', HERALD_MAX_BUFFERED_BYTES: '2048', HERALD_MAX_BODY_BYTES: '1024' })).toMatchObject({
+      maxMessageBytes: 256,
+    });
+    expect(configError({ HERALD_MAX_MESSAGE_BYTES: '256', HERALD_MAX_BUFFERED_BYTES: '2047', HERALD_MAX_BODY_BYTES: '1024' }).message).toBe(
+      refusal(2047, 1024),
+    );
   });
 });
 

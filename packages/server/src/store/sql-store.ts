@@ -6,7 +6,16 @@ import { chunks } from './chunks.js';
 import { eventsRow } from './event-rows.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database, EventsTable, NotificationsTable } from './schema.js';
-import type { AppendInput, ListQuery, NotificationPage, Store, StoredEvent, UnreadCount } from './store.js';
+import {
+  EVENTS_PAGE_BYTES,
+  LIST_PAGE_BYTES,
+  type AppendInput,
+  type ListQuery,
+  type NotificationPage,
+  type Store,
+  type StoredEvent,
+  type UnreadCount,
+} from './store.js';
 
 /** Ids per UPDATE ... IN (...): far below SQLite's and PostgreSQL's bound-parameter limits. */
 const IN_LIST_CHUNK = 500;
@@ -91,15 +100,30 @@ export class SqlStore implements Store {
     });
   }
 
-  async eventsAfter(userId: string, since: number, limit: number): Promise<StoredEvent[]> {
+  async eventsAfter(userId: string, since: number, limit: number, maxBytes = EVENTS_PAGE_BYTES): Promise<StoredEvent[]> {
     if (limit < 1) return [];
+    const budget = budgetOf(maxBytes);
+    // The sizes first (octet_length reads a value's length, not the value), then the payloads up to the cut only,
+    // so the rows past a page's budget are never loaded, here or in the database. The running sum is needed only
+    // when the sizes add up to the budget: a page of small events costs one aggregate more than a plain read.
     const rows = await this.#db
+      .with(
+        (cte) => cte('head').materialized(),
+        (db) => db.selectFrom('events').select(['seq', octetLength]).where('user_id', '=', userId).where('seq', '>', since).orderBy('seq', 'asc').limit(limit),
+      )
       .selectFrom('events')
       .select(['user_id', 'seq', 'type', 'payload', 'created_at'])
       .where('user_id', '=', userId)
       .where('seq', '>', since)
+      // The first event has nothing before it, so it is on the page however large (a budget is at least 1).
+      .where(
+        'seq',
+        '<=',
+        sql<number>`case when (select sum(size) from head) < ${budget} then (select max(seq) from head) else (
+          select max(seq) from (select seq, sum(size) over (order by seq rows unbounded preceding) - size as before from head) as sized
+          where before < ${budget}) end`,
+      )
       .orderBy('seq', 'asc')
-      .limit(limit)
       .execute();
     return rows.map(toStoredEvent);
   }
@@ -114,23 +138,48 @@ export class SqlStore implements Store {
   }
 
   async listNotifications(userId: string, query: ListQuery): Promise<NotificationPage> {
-    if (query.limit < 1) return { items: [], nextBeforeSeq: null };
-    const { status, beforeSeq } = query;
-    // One row past the page tells whether another page exists without a second query.
-    const rows = await this.#db
+    const { status, beforeSeq, limit } = query;
+    if (limit < 1) return { items: [], nextBeforeSeq: null };
+    const inbox = this.#db
       .selectFrom('notifications')
-      .selectAll()
       .where('user_id', '=', userId)
       .$if(status !== 'all', (qb) => qb.where('status', '=', status as NotificationsTable['status']))
-      .$if(beforeSeq !== undefined, (qb) => qb.where('seq', '<', beforeSeq!))
+      .$if(beforeSeq !== undefined, (qb) => qb.where('seq', '<', beforeSeq!));
+    // The sizes of one row more than the page tell where the page ends and whether another exists; then the page's
+    // rows alone are read whole, in the same statement (one snapshot). A row fits while the running total stays
+    // within the budget, and the first row always does.
+    const rows = await this.#db
+      .with('head', () => inbox.select(['seq', octetLength]).orderBy('seq', 'desc').limit(limit + 1))
+      .with('sized', (db) =>
+        db
+          .selectFrom('head')
+          .select([
+            'seq',
+            sql<number>`row_number() over (order by seq desc)`.as('n'),
+            sql<number>`sum(size) over (order by seq desc rows unbounded preceding)`.as('total'),
+          ]),
+      )
+      .with('page', (db) =>
+        db
+          .selectFrom('sized')
+          .select('seq')
+          .where('n', '<=', limit)
+          .where((eb) => eb.or([eb('n', '=', 1), eb('total', '<=', budgetOf(query.maxBytes ?? LIST_PAGE_BYTES))])),
+      )
+      .selectFrom(inbox.selectAll().as('inbox'))
+      .selectAll()
+      .where('seq', '>=', (eb) => eb.selectFrom('page').select((sub) => sub.fn.min('seq').as('oldest')))
+      // Rows are newest first: what did not fit is older than the page's oldest.
+      .select((eb) =>
+        eb.exists(eb.selectFrom('sized').select('seq').where('seq', '<', eb.selectFrom('page').select((sub) => sub.fn.min('seq').as('oldest')))).as('more'),
+      )
       .orderBy('seq', 'desc')
-      .limit(query.limit + 1)
       .execute();
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
+    const last = rows.at(-1);
     return {
-      items: page.map(toNotification),
-      nextBeforeSeq: rows.length > query.limit && last !== undefined ? last.seq : null,
+      items: rows.map(toNotification),
+      // exists() is a boolean on PostgreSQL, 0 or 1 on SQLite.
+      nextBeforeSeq: last !== undefined && Boolean(last.more) ? last.seq : null,
     };
   }
 
@@ -162,6 +211,14 @@ export class SqlStore implements Store {
     await this.#db.destroy();
     this.#release();
   }
+}
+
+/** A row's payload size in bytes, read from the row's header: the value itself is not loaded (nor detoasted). */
+const octetLength = sql<number>`octet_length(payload)`.as('size');
+
+/** A page's byte budget as the queries bind it: a whole number, at least 1 so that the first row always fits. */
+function budgetOf(maxBytes: number): number {
+  return Math.max(1, Math.floor(Math.min(maxBytes, Number.MAX_SAFE_INTEGER)));
 }
 
 /** Appends an event of the user's own making (no key, so never deduplicated). */

@@ -23,11 +23,25 @@ export interface StoredEvent {
 
 export type NotificationStatus = 'unread' | 'read' | 'all';
 
+/**
+ * Payload bytes per eventsAfter page when the caller names none: half of HERALD_MAX_BUFFERED_BYTES's default, so
+ * a page in memory and what a replay lets its socket hold (see StreamSync) add up to about that bound.
+ */
+export const EVENTS_PAGE_BYTES = 512 * 1024;
+
+/**
+ * Payload bytes per listNotifications page when the query names none: a response, which a client may be slow to
+ * read, holds about this much, however large the page's `limit` and its notifications.
+ */
+export const LIST_PAGE_BYTES = 1024 * 1024;
+
 export interface ListQuery {
   status: NotificationStatus;
   limit: number;
   /** Return notifications older than this seq (exclusive); the first page when absent. */
   beforeSeq?: number;
+  /** The page's payload budget in bytes (LIST_PAGE_BYTES when absent); see listNotifications. */
+  maxBytes?: number;
 }
 
 export interface NotificationPage {
@@ -59,11 +73,22 @@ export interface Store {
   markRead(userId: string, ids: readonly string[]): Promise<StoredEvent | null>;
   /** Marks all of the user's unread notifications read; returns the all_read event, or null when nothing was unread. */
   markAllRead(userId: string): Promise<StoredEvent | null>;
-  /** The user's events with seq > since, in seq order, at most `limit`. */
-  eventsAfter(userId: string, since: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * The user's events with seq > since, in seq order, cut by count and by size: at most `limit` of them, ending
+   * before the first event at which the payload text of the events before it (UTF-8 bytes of payloadJson) has
+   * reached `maxBytes` (EVENTS_PAGE_BYTES when absent). So a page always holds the first such event however large,
+   * exceeds `maxBytes` by at most its last event, and a page with fewer than `limit` events and less than
+   * `maxBytes` of payload ends the stream (as read by this query). The events past the cut are not read.
+   */
+  eventsAfter(userId: string, since: number, limit: number, maxBytes?: number): Promise<StoredEvent[]>;
   /** The user's latest seq, 0 when the user has no events. */
   headSeq(userId: string): Promise<number>;
-  /** The user's notifications, newest first. */
+  /**
+   * The user's notifications, newest first, cut by count and by size: at most `query.limit`, and no more than
+   * `query.maxBytes` of payload text (UTF-8 bytes of the producer's payload as stored), except that a page holds at
+   * least one notification when any is left. nextBeforeSeq is set exactly when notifications are left past the
+   * page, so following it reads every one once. The notifications past the cut are not read.
+   */
   listNotifications(userId: string, query: ListQuery): Promise<NotificationPage>;
   /**
    * How many of the user's notifications are unread, with the user's head seq read in the same snapshot, so a

@@ -1,10 +1,14 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { BroadcastMessage } from '../broker/broker.js';
 import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
-import type { Store, StoredEvent } from '../store/store.js';
+import { EVENTS_PAGE_BYTES, type Store, type StoredEvent } from '../store/store.js';
 import type { Connection } from './connection.js';
 import { OPENING_STAMP } from './stream-cursor.js';
 import { encodeBroadcast, encodeConnected, encodeEvent } from './encode.js';
+
+/** HERALD_MAX_BUFFERED_BYTES's default. */
+const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 export interface StreamSyncOptions {
   store: Store;
@@ -13,6 +17,8 @@ export interface StreamSyncOptions {
   pingIntervalMs: number;
   /** Events read from the store per query while a connection catches up. */
   replayPageSize: number;
+  /** The slow-consumer bound (HERALD_MAX_BUFFERED_BYTES, its default when absent), which sizes replay pages in bytes. */
+  maxBufferedBytes?: number;
   /** Connections that re-read the store at once during a resync; the rest wait their turn, not the database pool. */
   resyncConcurrency: number;
   /** A store read failed for this connection: it is to be closed (it resumes from its last seq on reconnect). */
@@ -27,7 +33,17 @@ export interface StreamSyncOptions {
  * after an offer always contains it: nothing is held in memory and nothing can fall between the two.
  */
 export class StreamSync {
-  constructor(private readonly options: StreamSyncOptions) {}
+  /**
+   * Payload bytes per replay page: half the slow-consumer bound, since a replay lets its socket hold the other half
+   * before it waits (Connection.hasRoomFor), so a tab's replay holds about the bound (plus one event) however large
+   * its events. Never more than the store's default: a larger page saves no query (500 events of a usual size are
+   * far below it) and only holds more memory, and a longer slice of the event loop, per tab.
+   */
+  private readonly pageBytes: number;
+
+  constructor(private readonly options: StreamSyncOptions) {
+    this.pageBytes = Math.max(1, Math.min(EVENTS_PAGE_BYTES, Math.floor((options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES) / 2)));
+  }
 
   /** Fans a stored event out to the user's tabs on this node. */
   deliver(event: StoredEvent): void {
@@ -100,23 +116,46 @@ export class StreamSync {
     if (connection.resumeFrom(Math.min(since, head))) await this.catchUp(connection);
   }
 
-  /** The one reader of a connection that is catching up (its cursor guarantees there is never a second). */
+  /**
+   * The one reader of a connection that is catching up (its cursor guarantees there is never a second). Between
+   * pages it lets the event loop run: SQLite reads are synchronous and a socket's write callbacks come on the
+   * next tick, so without it a long replay to a fast reader would hold every other user's deliveries, requests
+   * and timers until it ended.
+   */
   private async catchUp(connection: Connection): Promise<void> {
-    const pageSize = this.options.replayPageSize;
+    const { replayPageSize: pageSize } = this.options;
     try {
-      for (;;) {
+      for (let first = true; ; first = false) {
+        if (!first) {
+          await nextTurn();
+          if (connection.closed) return;
+        }
         const stamp = connection.stamp;
-        const events = await this.options.store.eventsAfter(connection.userId, connection.lastSeq, pageSize);
+        const events = await this.options.store.eventsAfter(connection.userId, connection.lastSeq, pageSize, this.pageBytes);
         if (connection.closed) return;
         if (stamp !== connection.stamp) continue;
         const sent = await this.sendPage(connection, events, stamp);
         if (!sent || connection.closed) return;
         // No await between the last check and going live: an event offered from now on is judged live.
-        if (events.length < pageSize && connection.tryGoLive(connection.lastSeq, stamp)) return;
+        if (this.endsStream(events) && connection.tryGoLive(connection.lastSeq, stamp)) return;
       }
     } catch (error) {
       this.options.onError(connection, error);
     }
+  }
+
+  /**
+   * Whether a page was the last of what the store held when it was read: short of both the count and the byte
+   * budget (a page cut by size is short of the count too). Measured as the store measures (see eventsAfter).
+   */
+  private endsStream(events: readonly StoredEvent[]): boolean {
+    if (events.length >= this.options.replayPageSize) return false;
+    let bytes = 0;
+    for (const event of events) {
+      bytes += Buffer.byteLength(event.payloadJson ?? JSON.stringify(event.payload));
+      if (bytes >= this.pageBytes) return false;
+    }
+    return true;
   }
 
   /**

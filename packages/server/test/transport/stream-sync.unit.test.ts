@@ -1,8 +1,7 @@
-import { CloseCode } from '@herald/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hub } from '../../src/hub/hub.js';
 import type { Metrics } from '../../src/metrics.js';
-import type { Store, StoredEvent } from '../../src/store/store.js';
+import { EVENTS_PAGE_BYTES, type Store, type StoredEvent } from '../../src/store/store.js';
 import type { Connection } from '../../src/transport/connection.js';
 import { OPENING_STAMP } from '../../src/transport/stream-cursor.js';
 import { StreamSync } from '../../src/transport/stream-sync.js';
@@ -21,6 +20,8 @@ afterAll(() => pairs.stop());
 class MemoryStore implements Store {
   readonly streams = new Map<string, StoredEvent[]>();
   readonly reads: string[] = [];
+  /** The maxBytes of each events read, in order. */
+  readonly budgets: number[] = [];
   headError: Error | undefined;
   eventsError: Error | undefined;
   /** How long each events read takes (ms), and the most reads that were under way at once. */
@@ -68,15 +69,16 @@ class MemoryStore implements Store {
     return head;
   }
 
-  async eventsAfter(userId: string, since: number, limit: number): Promise<StoredEvent[]> {
+  async eventsAfter(userId: string, since: number, limit: number, maxBytes = EVENTS_PAGE_BYTES): Promise<StoredEvent[]> {
     this.reads.push(`events ${userId} after ${since} limit ${limit}`);
+    this.budgets.push(maxBytes);
     if (this.eventsError) throw this.eventsError;
     if (this.eventsDelayMs > 0) {
       this.mostEventsReadsAtOnce = Math.max(this.mostEventsReadsAtOnce, ++this.#eventsReads);
       await new Promise((resolve) => setTimeout(resolve, this.eventsDelayMs));
       this.#eventsReads--;
     }
-    const events = (this.streams.get(userId) ?? []).filter((event) => event.seq > since).slice(0, limit);
+    const events = withinBudget((this.streams.get(userId) ?? []).filter((event) => event.seq > since).slice(0, limit), maxBytes);
     const hold = this.#holdEvents?.userId === userId ? this.#holdEvents : undefined;
     if (hold) {
       this.#holdEvents = undefined;
@@ -96,6 +98,18 @@ class MemoryStore implements Store {
   close = unused;
 }
 
+/** The Store's size cut: events up to the first one whose predecessors on the page reach `maxBytes`. */
+function withinBudget(events: StoredEvent[], maxBytes: number): StoredEvent[] {
+  let before = 0;
+  const page: StoredEvent[] = [];
+  for (const event of events) {
+    if (before >= maxBytes) break;
+    page.push(event);
+    before += Buffer.byteLength(JSON.stringify(event.payload));
+  }
+  return page;
+}
+
 async function unused(): Promise<never> {
   throw new Error('not used by StreamSync');
 }
@@ -110,8 +124,8 @@ interface Setup {
   tab(userId: string, maxBufferedBytes?: number): Promise<{ connection: Connection; client: ClientSide }>;
 }
 
-/** HERALD_REPLAY_PAGE_SIZE's and HERALD_RESYNC_CONCURRENCY's defaults, unless a test sets its own. */
-function setup(options: { pageSize?: number; resyncConcurrency?: number } = {}): Setup {
+/** HERALD_REPLAY_PAGE_SIZE's, HERALD_MAX_BUFFERED_BYTES's and HERALD_RESYNC_CONCURRENCY's defaults, unless a test sets its own. */
+function setup(options: { pageSize?: number; maxBufferedBytes?: number; resyncConcurrency?: number } = {}): Setup {
   const store = new MemoryStore();
   const hub = new Hub<Connection>({ maxConnectionsPerUser: 100, maxConnectionsPerAddress: 100 });
   const metrics = testMetrics();
@@ -122,6 +136,7 @@ function setup(options: { pageSize?: number; resyncConcurrency?: number } = {}):
     metrics,
     pingIntervalMs: 25_000,
     replayPageSize: options.pageSize ?? 500,
+    maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
     resyncConcurrency: options.resyncConcurrency ?? 16,
     onError: (connection, error) => errors.push({ connection, error }),
   });
@@ -423,6 +438,81 @@ describe('StreamSync.open', () => {
     expect(connection.closed).toBe(false);
     expect(connection.lastSeq).toBe(6);
     expect(connection.isLive).toBe(true);
+  });
+
+  describe('pages cut by size', () => {
+    /** An event's payload text as the store measures it: `{"n":1,"text":"xx…"}` with `text` of `length`. */
+    function sized(seq: number, length: number): number {
+      return Buffer.byteLength(JSON.stringify({ n: seq, text: 'x'.repeat(length) }));
+    }
+
+    it('asks for half the slow-consumer bound per page, and never more than the store’s default', async () => {
+      for (const [bound, expected] of [
+        [64 * 1024, 32 * 1024],
+        [1024 * 1024, EVENTS_PAGE_BYTES],
+        [16 * 1024 * 1024, EVENTS_PAGE_BYTES],
+      ] as const) {
+        const s = setup({ maxBufferedBytes: bound });
+        s.store.add('u', 2);
+        const { connection } = await s.tab('u');
+        await s.sync.open(connection, 0);
+        expect(s.store.budgets, `bound ${bound}`).toEqual([expected]);
+      }
+    });
+
+    it('reads on after a page that the byte budget cut short of the count, and goes live only at the end', async () => {
+      // A 4 KiB bound asks for 2 KiB pages: 1,000-byte payloads come three to a page (2,000 bytes precede the third).
+      const s = setup({ maxBufferedBytes: 4096 });
+      s.store.add('u', 10, { text: 'x'.repeat(1000 - sized(1, 0)) });
+      expect(sized(1, 1000 - sized(1, 0))).toBe(1000);
+      const { connection, client } = await s.tab('u');
+      await s.sync.open(connection, 0);
+      expect(s.store.reads.filter((read) => read.startsWith('events'))).toEqual([
+        'events u after 0 limit 500',
+        'events u after 3 limit 500',
+        'events u after 6 limit 500',
+        'events u after 9 limit 500',
+      ]);
+      await framesArrived(client, 11);
+      expect(seqsOf(client)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+      expect(connection.isLive).toBe(true);
+    });
+
+    it('reads once more after a short page that reached the budget exactly', async () => {
+      const s = setup({ maxBufferedBytes: 4096 });
+      // Two 1,024-byte payloads fill the 2,048-byte budget: the page ends there, and the end is not known yet.
+      s.store.add('u', 2, { text: 'x'.repeat(1024 - sized(1, 0)) });
+      const { connection, client } = await s.tab('u');
+      await s.sync.open(connection, 0);
+      expect(s.store.reads.filter((read) => read.startsWith('events'))).toEqual(['events u after 0 limit 500', 'events u after 2 limit 500']);
+      await framesArrived(client, 3);
+      expect(seqsOf(client)).toEqual([1, 2]);
+      expect(connection.isLive).toBe(true);
+    });
+  });
+
+  it('lets timers and other sockets run between the pages of a long replay', async () => {
+    // Small frames to a reading client: every write completes at once and its callback comes on the next tick, so
+    // only the replay's own yield lets an immediate in.
+    const s = setup({ pageSize: 20 });
+    const events = 600;
+    s.store.add('u', events);
+    const { connection, client } = await s.tab('u');
+    const seenAt: number[] = [];
+    let replaying = true;
+    const watch = (): void => {
+      seenAt.push(connection.lastSeq);
+      if (replaying) setImmediate(watch);
+    };
+    setImmediate(watch);
+    await s.sync.open(connection, 0);
+    replaying = false;
+    const during = seenAt.filter((seq) => seq > 0 && seq < events);
+    // Once between every two pages, and only there (after a whole page was sent).
+    expect(during.length).toBeGreaterThanOrEqual(events / 20 - 1);
+    expect(during.every((seq) => seq % 20 === 0)).toBe(true);
+    await framesArrived(client, events + 1);
+    expect(seqsOf(client)).toEqual(Array.from({ length: events }, (_, i) => i + 1));
   });
 });
 

@@ -194,6 +194,8 @@ export class Herald {
       idleTimeoutMs: config.idleTimeoutMs,
       tokenGraceMs: config.tokenGraceMs,
       maxBufferedBytes: config.maxBufferedBytes,
+      maxFramesPerSecond: config.maxFramesPerSecond,
+      frameBurst: config.frameBurst,
     });
     // Connections are told to go elsewhere (1012) before the HTTP server closes.
     disposers.add('the WebSocket server', () => sockets.drain(config.shutdownTimeoutMs));

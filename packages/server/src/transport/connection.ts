@@ -1,6 +1,7 @@
 import { CloseCode } from '@herald/protocol';
 import type { WebSocket } from 'ws';
 import type { Metrics } from '../metrics.js';
+import { takeFrame, type FrameBucket, type FrameLimit } from './frame-bucket.js';
 import type { KeepaliveEntry } from './keepalive-wheel.js';
 import { StreamCursor } from './stream-cursor.js';
 
@@ -10,10 +11,11 @@ const SEND_OPTIONS = { binary: false } as const;
 export type OfferOutcome = 'sent' | 'skipped' | 'gap';
 
 /**
- * One authenticated WebSocket: its send queue with the slow-consumer bound, its keepalive and token deadlines,
- * and (inherited) the delivery cursor of this tab, which decides what may be sent.
+ * One authenticated WebSocket: its send queue with the slow-consumer bound, its keepalive and token deadlines, the
+ * bucket that limits the frames it may send, and (inherited) the delivery cursor of this tab, which decides what
+ * may be sent.
  */
-export class Connection extends StreamCursor implements KeepaliveEntry {
+export class Connection extends StreamCursor implements KeepaliveEntry, FrameBucket {
   private isClosed = false;
   lastSeenAt: number;
   nextPingAt: number;
@@ -21,6 +23,8 @@ export class Connection extends StreamCursor implements KeepaliveEntry {
   deadlineAt = Number.POSITIVE_INFINITY;
   private expiredNotice = false;
   slot = -1;
+  frameMillisTaken = 0;
+  framesRefilledAt: number;
 
   constructor(
     readonly id: number,
@@ -34,6 +38,7 @@ export class Connection extends StreamCursor implements KeepaliveEntry {
     super();
     this.lastSeenAt = now;
     this.nextPingAt = now;
+    this.framesRefilledAt = now;
   }
 
   get closed(): boolean {
@@ -49,6 +54,11 @@ export class Connection extends StreamCursor implements KeepaliveEntry {
   startGrace(graceUntil: number): void {
     this.expiredNotice = true;
     this.deadlineAt = graceUntil;
+  }
+
+  /** Counts one frame from the client at `now` (ms); false when it is past the limit's rate and burst. */
+  takeFrame(now: number, limit: FrameLimit): boolean {
+    return takeFrame(this, limit, now);
   }
 
   /** A refreshed token: its expiry (ms, Infinity for none) is the new deadline. */

@@ -9,10 +9,14 @@ import { settleWithin } from '../timing.js';
 import { decodeClientFrame } from './client-frame.js';
 import { Connection } from './connection.js';
 import { encodeError, encodeTokenExpired, encodeTokenRefreshed, PING_FRAME, PONG_FRAME } from './encode.js';
+import type { FrameLimit } from './frame-bucket.js';
 import { KeepaliveWheel } from './keepalive-wheel.js';
 import { attachConnection, sharedListeners } from './socket-listeners.js';
 import type { StreamSync } from './stream-sync.js';
 import { UpgradeGate, type AuthenticatedUpgrade, type UpgradeOptions } from './upgrade.js';
+
+/** How long a connection closed for its frame rate keeps its socket, unread, for the close frame to arrive. */
+const FLOODER_CLOSE_GRACE_MS = 1000;
 
 export interface SocketServerOptions extends Omit<UpgradeOptions, 'accept'> {
   hub: Hub<Connection>;
@@ -25,6 +29,9 @@ export interface SocketServerOptions extends Omit<UpgradeOptions, 'accept'> {
   idleTimeoutMs: number;
   tokenGraceMs: number;
   maxBufferedBytes: number;
+  /** Frames a connection may send per second on average, and at once above that, before it is closed with 4030. */
+  maxFramesPerSecond: number;
+  frameBurst: number;
 }
 
 /**
@@ -35,15 +42,26 @@ export interface SocketServerOptions extends Omit<UpgradeOptions, 'accept'> {
 export class SocketServer {
   private readonly gate: UpgradeGate;
   private readonly wheel: KeepaliveWheel<Connection>;
+  private readonly frameLimit: FrameLimit;
   private nextId = 1;
   private readonly listeners = sharedListeners({
     message: (connection, data, isBinary) => this.onMessage(connection, data, isBinary),
     error: (connection, error) => this.options.logger.debug({ err: error, connection: connection.id }, 'websocket error'),
     close: (connection) => this.onClose(connection),
   });
+  /**
+   * ws reports control frames (ping, pong) apart from messages, and answers a ping itself; both count against the
+   * same bucket. The shared listeners' message slot is the one that finds the socket's Connection for them.
+   */
+  private readonly controlListeners = sharedListeners({
+    message: (connection) => this.onControlFrame(connection),
+    error: () => {},
+    close: () => {},
+  });
 
   constructor(private readonly options: SocketServerOptions) {
     this.gate = new UpgradeGate({ ...options, accept: (upgrade) => void this.accept(upgrade) });
+    this.frameLimit = { perSecond: options.maxFramesPerSecond, burst: options.frameBurst };
     this.wheel = new KeepaliveWheel<Connection>({
       pingIntervalMs: options.pingIntervalMs,
       idleTimeoutMs: options.idleTimeoutMs,
@@ -96,7 +114,8 @@ export class SocketServer {
     connection.deadlineAt = expiryMs(token);
     attachConnection(ws, connection);
     ws.on('message', this.listeners.message);
-    ws.on('pong', this.listeners.pong);
+    ws.on('ping', this.controlListeners.message);
+    ws.on('pong', this.controlListeners.message);
     ws.on('error', this.listeners.error);
     ws.on('close', this.listeners.close);
     this.wheel.add(connection);
@@ -113,8 +132,13 @@ export class SocketServer {
   }
 
   private onMessage(connection: Connection, data: RawData, isBinary: boolean): void {
-    connection.lastSeenAt = Date.now();
+    // What ws still parses after a close (the rest of the chunk in hand; every frame up to the client's answer
+    // after a close for another reason) is not handled.
+    if (connection.closed) return;
+    const now = Date.now();
+    connection.lastSeenAt = now;
     this.options.metrics.messagesIn.inc();
+    if (!this.admitFrame(connection, now)) return;
     if (isBinary) {
       connection.send(encodeError(ErrorCode.InvalidFrame, 'Binary frames are not supported; send JSON text'));
       return;
@@ -138,6 +162,29 @@ export class SocketServer {
         void this.refresh(connection, frame.payload.token);
         return;
     }
+  }
+
+  private onControlFrame(connection: Connection): void {
+    if (connection.closed) return;
+    const now = Date.now();
+    connection.lastSeenAt = now;
+    this.admitFrame(connection, now);
+  }
+
+  /**
+   * Takes one frame from the connection's bucket, whatever the frame is (a text frame of any content, binary, or a
+   * control frame), before anything is decoded or answered; closes the connection with 4030 past the limit.
+   */
+  private admitFrame(connection: Connection, now: number): boolean {
+    if (connection.takeFrame(now, this.frameLimit)) return true;
+    this.options.metrics.drops.inc({ reason: 'frame_rate' });
+    connection.close(CloseCode.TooManyFrames, 'Too many frames');
+    // ws would read on until the client answers the close, parsing a flood already in flight (libuv reads up to
+    // 2 MB per turn of the event loop from one socket): reading stops instead. The client's answer then stays
+    // unread too, so the socket is dropped once the close frame had time to reach the client.
+    connection.ws.pause();
+    setTimeout(() => connection.terminate(), FLOODER_CLOSE_GRACE_MS).unref();
+    return false;
   }
 
   /**

@@ -107,6 +107,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ HERALD_REPLAY_PAGE_SIZE: '', HERALD_RESYNC_CONCURRENCY: '' })).toMatchObject({ replayPageSize: 500, resyncConcurrency: 16 });
   });
 
+  it('reads the inbound frame limit, bounds included', () => {
+    expect(loadConfig({ HERALD_MAX_FRAMES_PER_SECOND: '1', HERALD_FRAME_BURST: '1' })).toMatchObject({ maxFramesPerSecond: 1, frameBurst: 1 });
+    expect(loadConfig({ HERALD_MAX_FRAMES_PER_SECOND: '100000', HERALD_FRAME_BURST: '1000000' })).toMatchObject({
+      maxFramesPerSecond: 100_000,
+      frameBurst: 1_000_000,
+    });
+    expect(loadConfig({ HERALD_MAX_FRAMES_PER_SECOND: '5', HERALD_FRAME_BURST: '40' })).toMatchObject({ maxFramesPerSecond: 5, frameBurst: 40 });
+    expect(loadConfig({ HERALD_MAX_FRAMES_PER_SECOND: '', HERALD_FRAME_BURST: '' })).toMatchObject({ maxFramesPerSecond: 20, frameBurst: 100 });
+  });
+
   it('reads every documented variable', () => {
     const config = loadConfig({
       HERALD_HOST: '0.0.0.0',
@@ -217,6 +227,16 @@ describe('loadConfig', () => {
     { env: { HERALD_RESYNC_CONCURRENCY: '2.5' }, names: 'HERALD_RESYNC_CONCURRENCY', says: /integer/ },
     { env: { HERALD_RESYNC_CONCURRENCY: 'all' }, names: 'HERALD_RESYNC_CONCURRENCY', says: /integer/ },
     { env: { HERALD_RESYNC_CONCURRENCY: '1001' }, names: 'HERALD_RESYNC_CONCURRENCY', says: /<= 1000/ },
+    { env: { HERALD_MAX_FRAMES_PER_SECOND: '0' }, names: 'HERALD_MAX_FRAMES_PER_SECOND', says: />= 1/ },
+    { env: { HERALD_MAX_FRAMES_PER_SECOND: '-20' }, names: 'HERALD_MAX_FRAMES_PER_SECOND', says: />= 1/ },
+    { env: { HERALD_MAX_FRAMES_PER_SECOND: '2.5' }, names: 'HERALD_MAX_FRAMES_PER_SECOND', says: /integer/ },
+    { env: { HERALD_MAX_FRAMES_PER_SECOND: 'fast' }, names: 'HERALD_MAX_FRAMES_PER_SECOND', says: /integer/ },
+    { env: { HERALD_MAX_FRAMES_PER_SECOND: '100001' }, names: 'HERALD_MAX_FRAMES_PER_SECOND', says: /<= 100000/ },
+    { env: { HERALD_FRAME_BURST: '0' }, names: 'HERALD_FRAME_BURST', says: />= 1/ },
+    { env: { HERALD_FRAME_BURST: '-1' }, names: 'HERALD_FRAME_BURST', says: />= 1/ },
+    { env: { HERALD_FRAME_BURST: '10.5' }, names: 'HERALD_FRAME_BURST', says: /integer/ },
+    { env: { HERALD_FRAME_BURST: 'lots' }, names: 'HERALD_FRAME_BURST', says: /integer/ },
+    { env: { HERALD_FRAME_BURST: '1000001' }, names: 'HERALD_FRAME_BURST', says: /<= 1000000/ },
     { env: { NODE_ENV: 'production', HERALD_API_KEY: API_KEY }, names: 'HERALD_JWT_SECRET', says: /production/ },
     { env: { NODE_ENV: 'production', HERALD_JWT_SECRET: SECRET }, names: 'HERALD_API_KEY', says: /production/ },
   ];

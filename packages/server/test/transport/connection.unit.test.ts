@@ -32,7 +32,20 @@ describe('Connection', () => {
       deadlineAt: Number.POSITIVE_INFINITY,
       tokenExpired: false,
       slot: -1,
+      frameMillisTaken: 0,
+      framesRefilledAt: 1234,
     });
+  });
+
+  it('starts with a full frame bucket at the time it was made, and only counts: closing is for its caller', async () => {
+    const { connection, client } = await pairs.connection('u', { now: 1000 });
+    const limit = { perSecond: 10, burst: 3 };
+    expect([1, 2, 3, 4].map(() => connection.takeFrame(1000, limit))).toEqual([true, true, true, false]);
+    expect(connection.takeFrame(1099, limit)).toBe(false);
+    expect(connection.takeFrame(1100, limit)).toBe(true);
+    expect(connection).toMatchObject({ frameMillisTaken: 3000, framesRefilledAt: 1100, closed: false });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(client.frames).toEqual([]);
   });
 
   it('sends a frame as text and says when it was written', async () => {

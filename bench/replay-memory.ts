@@ -158,20 +158,30 @@ async function underAttack(dataDir: string, attack: (server: Server) => Promise<
   const startRssMiB = status(server.pid, 'VmRSS');
   let ended: string | null = null;
   void server.exited.then((how) => (ended = how));
+  // Sampled while it runs too: a process that dies takes its VmHWM with it.
+  let peak = 0;
+  const sampling = setInterval(() => (peak = Math.max(peak, status(server.pid, 'VmHWM'))), 100);
   await attack(server);
   await new Promise((wait) => setTimeout(wait, (seconds * 1000) / 2));
   const bystanderMs = ended === null ? await probe() : null;
   await new Promise((wait) => setTimeout(wait, (seconds * 1000) / 2));
-  const peakRssMiB = Math.round(status(server.pid, 'VmHWM'));
+  clearInterval(sampling);
+  const peakRssMiB = Math.round(Math.max(peak, status(server.pid, 'VmHWM')));
   const result = { startRssMiB: Math.round(startRssMiB), peakRssMiB, alive: ended === null && (await healthz(server)), ended, bystanderMs, loadAverage: loadavg() };
   await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
   return result;
 }
 
-/** Tabs that resume from 0 and never read: the socket is paused as soon as it is open. */
+/** Tabs that resume from 0 and never read: the socket is paused as soon as it is open (a server that died opens no more). */
 async function stalledTabs(server: Server, users: string[], perUser: number): Promise<void> {
-  for (const user of users) for (let n = 0; n < perUser; n++) (await tab(server, user, 0)).pause();
+  for (const user of users) {
+    for (let n = 0; n < perUser; n++) {
+      const opened = await tab(server, user, 0).catch(() => undefined);
+      if (!opened) return;
+      opened.pause();
+    }
+  }
 }
 
 /** GETs of the first page on raw sockets that never read a byte of the answer. */

@@ -137,6 +137,7 @@ export class Herald {
       metrics,
       pingIntervalMs: config.pingIntervalMs,
       replayPageSize: config.replayPageSize,
+      maxBufferedBytes: config.maxBufferedBytes,
       resyncConcurrency: config.resyncConcurrency,
       onError: (connection, error) => {
         // The client resumes from its last seq on reconnect, so closing loses nothing.

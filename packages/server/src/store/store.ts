@@ -24,8 +24,8 @@ export interface StoredEvent {
 export type NotificationStatus = 'unread' | 'read' | 'all';
 
 /**
- * Payload bytes per eventsAfter page when the caller names none: half of HERALD_MAX_BUFFERED_BYTES's default, so
- * a page in memory and what a replay lets its socket hold (see StreamSync) add up to about that bound.
+ * Payload bytes per eventsAfter page when the caller names none: a little under half of HERALD_MAX_BUFFERED_BYTES's
+ * default, so a page in memory and what a replay lets its socket hold (see StreamSync) add up to about that bound.
  */
 export const EVENTS_PAGE_BYTES = 512 * 1024;
 
@@ -78,7 +78,7 @@ export interface Store {
    * before the first event at which the payload text of the events before it (UTF-8 bytes of payloadJson) has
    * reached `maxBytes` (EVENTS_PAGE_BYTES when absent). So a page always holds the first such event however large,
    * exceeds `maxBytes` by at most its last event, and a page with fewer than `limit` events and less than
-   * `maxBytes` of payload ends the stream (as read by this query). The events past the cut are not read.
+   * `maxBytes` of payload ends the stream (as read by this query). Past the cut only sizes are read, no payload.
    */
   eventsAfter(userId: string, since: number, limit: number, maxBytes?: number): Promise<StoredEvent[]>;
   /** The user's latest seq, 0 when the user has no events. */
@@ -87,7 +87,7 @@ export interface Store {
    * The user's notifications, newest first, cut by count and by size: at most `query.limit`, and no more than
    * `query.maxBytes` of payload text (UTF-8 bytes of the producer's payload as stored), except that a page holds at
    * least one notification when any is left. nextBeforeSeq is set exactly when notifications are left past the
-   * page, so following it reads every one once. The notifications past the cut are not read.
+   * page, so following it reads every one once. Past the cut only sizes are read, no payload.
    */
   listNotifications(userId: string, query: ListQuery): Promise<NotificationPage>;
   /**

@@ -7,9 +7,6 @@ import type { Connection } from './connection.js';
 import { OPENING_STAMP } from './stream-cursor.js';
 import { encodeBroadcast, encodeConnected, encodeEvent } from './encode.js';
 
-/** HERALD_MAX_BUFFERED_BYTES's default. */
-const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
-
 export interface StreamSyncOptions {
   store: Store;
   hub: Hub<Connection>;
@@ -17,8 +14,8 @@ export interface StreamSyncOptions {
   pingIntervalMs: number;
   /** Events read from the store per query while a connection catches up. */
   replayPageSize: number;
-  /** The slow-consumer bound (HERALD_MAX_BUFFERED_BYTES, its default when absent), which sizes replay pages in bytes. */
-  maxBufferedBytes?: number;
+  /** The slow-consumer bound (HERALD_MAX_BUFFERED_BYTES), which also sizes replay pages in bytes. */
+  maxBufferedBytes: number;
   /** Connections that re-read the store at once during a resync; the rest wait their turn, not the database pool. */
   resyncConcurrency: number;
   /** A store read failed for this connection: it is to be closed (it resumes from its last seq on reconnect). */
@@ -42,7 +39,7 @@ export class StreamSync {
   private readonly pageBytes: number;
 
   constructor(private readonly options: StreamSyncOptions) {
-    this.pageBytes = Math.max(1, Math.min(EVENTS_PAGE_BYTES, Math.floor((options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES) / 2)));
+    this.pageBytes = Math.max(1, Math.min(EVENTS_PAGE_BYTES, Math.floor(options.maxBufferedBytes / 2)));
   }
 
   /** Fans a stored event out to the user's tabs on this node. */

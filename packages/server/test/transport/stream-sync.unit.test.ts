@@ -136,7 +136,7 @@ function setup(options: { pageSize?: number; maxBufferedBytes?: number; resyncCo
     metrics,
     pingIntervalMs: 25_000,
     replayPageSize: options.pageSize ?? 500,
-    maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+    maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024 + 64 * 1024,
     resyncConcurrency: options.resyncConcurrency ?? 16,
     onError: (connection, error) => errors.push({ connection, error }),
   });

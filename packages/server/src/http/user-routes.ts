@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { bearerToken, type TokenVerifier } from '../auth/token-verifier.js';
 import type { Delivery } from '../deliver.js';
+import { badRequest as refused } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import {
@@ -64,7 +65,7 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { s
       const page = await store.listNotifications(request.userId, {
         status,
         limit,
-        beforeSeq: cursor === undefined ? undefined : Number(cursor),
+        beforeSeq: cursor === undefined ? undefined : cursorSeq(cursor),
       });
       return { items: page.items, next_cursor: page.nextBeforeSeq === null ? null : String(page.nextBeforeSeq) };
     },
@@ -114,3 +115,13 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { s
     async (request) => ({ changed: await delivery.markAllRead(request.userId) }),
   );
 };
+
+/**
+ * The seq a cursor names (its digits were checked by ListQuery). Past MAX_SAFE_INTEGER a number is no longer the
+ * seq that was written, so such a cursor is refused like a malformed one, the same bound as `since`.
+ */
+function cursorSeq(cursor: string): number {
+  const seq = Number(cursor);
+  if (!Number.isSafeInteger(seq)) throw refused(`querystring.cursor must be at most ${Number.MAX_SAFE_INTEGER}`);
+  return seq;
+}

@@ -42,8 +42,18 @@ export function createStore(databaseUrl: string, options: CreateStoreOptions = {
   return sqliteStore(sqlitePath(databaseUrl), options.sqliteSynchronous ?? 'full');
 }
 
+/**
+ * pg hands bigint (int8) back as a string, since it may exceed what a number holds exactly; seqs are bigint
+ * (migration 0002) and Herald's seqs never pass Number.MAX_SAFE_INTEGER (the edges refuse any cursor or `since`
+ * past it, and a stream counts up from 1), so this pool reads int8 as a number, as SQLite does, count(*) too.
+ * Set on this pool only, not on pg's global parsers, which other code in the process may rely on.
+ */
+const int8AsNumber: pg.CustomTypesConfig = {
+  getTypeParser: (oid, format) => (oid === pg.types.builtins.INT8 && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format)),
+};
+
 function postgresDialect(connectionString: string, options: CreateStoreOptions): Dialect {
-  const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, types: int8AsNumber });
   // Without a listener, an idle client's error is an unhandled 'error' event and takes the process down.
   pool.on('error', (error) => options.onPoolError?.(error));
   return new PostgresDialect({ pool });

@@ -1,8 +1,10 @@
 import type { StreamEventType } from '@herald/protocol';
 
 /**
- * The tables as Kysely sees them, the same on SQLite and PostgreSQL. Seqs are `integer` in both so that
- * PostgreSQL hands them back as numbers; payloads are JSON text so that one query layer serves both.
+ * The tables as Kysely sees them, the same on SQLite and PostgreSQL. Seqs are 64-bit in both (SQLite's INTEGER;
+ * `bigint` on PostgreSQL since migration 0002) and numbers here: the PostgreSQL pool reads bigint as a number
+ * (create-store.ts), exact because every edge refuses a seq past Number.MAX_SAFE_INTEGER and a stream counts up
+ * from 1. Payloads are JSON text so that one query layer serves both.
  */
 export interface Database {
   user_streams: UserStreamsTable;

@@ -196,7 +196,8 @@ export class SqlStore implements Store {
         eb.selectFrom('user_streams').select('last_seq').where('user_id', '=', userId).as('head_seq'),
       ])
       .executeTakeFirstOrThrow();
-    // PostgreSQL returns count(*) and bigint columns as strings, SQLite as numbers.
+    // Both databases hand back numbers (the PostgreSQL pool reads int8 as one, create-store.ts); Kysely types
+    // count(*) as string | number | bigint all the same.
     return { count: Number(row.count ?? 0), headSeq: Number(row.head_seq ?? 0) };
   }
 

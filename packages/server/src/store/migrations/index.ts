@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as inbox from './0001-inbox.js';
+import * as seqBigint from './0002-seq-bigint.js';
 
 /**
  * Every migration, listed by hand rather than found by a folder scan, so that the same list runs from dist/,
@@ -7,6 +8,7 @@ import * as inbox from './0001-inbox.js';
  */
 const migrations: Record<string, Migration> = {
   '0001-inbox': inbox,
+  '0002-seq-bigint': seqBigint,
 };
 
 export const migrationProvider: MigrationProvider = {

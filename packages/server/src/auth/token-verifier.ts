@@ -1,6 +1,7 @@
 import { webcrypto } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTPayload } from 'jose';
 import { unauthorized, type HeraldError } from '../errors.js';
+import { isIdentifier } from '../identifiers.js';
 
 export interface VerifiedToken {
   userId: string;
@@ -26,7 +27,6 @@ export interface TokenVerifierOptions {
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 /** Far above any real JWT; checked before any parsing so an oversized token costs nothing. */
 const MAX_TOKEN_LENGTH = 8 * 1024;
-const MAX_USER_ID_LENGTH = 255;
 
 /**
  * Builds the verifier from the configured keys. Each algorithm family is bound to its own key source: HS256 only
@@ -66,9 +66,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     if (options.maxTtlS !== undefined) checkLifetime(payload, options.maxTtlS, options.clockToleranceS);
     const userId = payload.sub;
-    if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
-      throw unauthorized('Token has no usable sub claim');
-    }
+    // The same rule as a publish item's user_id: a sub that the database would store as another id (a lone
+    // surrogate becomes U+FFFD) must not name that other user's inbox.
+    if (!isIdentifier(userId)) throw unauthorized('Token has no usable sub claim');
     return { userId, expiresAt: payload.exp };
   };
 }

@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { NotificationId } from '../identifiers.js';
 import { BroadcastBody, PublishBody } from '../ingest/decode-publish.js';
 import { Payload } from '../ingest/publish-item.js';
 
@@ -38,7 +39,9 @@ export const ListQuery = Type.Object(
   {
     status: Type.Enum(['unread', 'read', 'all'], { default: 'all' }),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-    cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'next_cursor of the previous page' })),
+    // Digits only, so `1e3`, ` 2` or `0x10` are refused rather than read as numbers; the route refuses what is past
+    // MAX_SAFE_INTEGER (a pattern cannot say that simply), as `since` on the WebSocket does.
+    cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'next_cursor of the previous page' })),
   },
   // An unknown parameter is refused, not ignored: `?user_id=<other>` must not look as if it were honoured.
   { additionalProperties: false },
@@ -61,7 +64,7 @@ export const UnreadCount = Type.Object({
 });
 
 export const MarkReadBody = Type.Object(
-  { notification_ids: Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 1000 }) },
+  { notification_ids: Type.Array(NotificationId, { maxItems: 1000 }) },
   { additionalProperties: false },
 );
 

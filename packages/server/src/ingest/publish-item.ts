@@ -1,6 +1,7 @@
 import { PUBLISHABLE_TYPES } from '@herald/protocol';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { IdempotencyKey, UserId } from '../identifiers.js';
 import { fail, ok, type Result } from '../result.js';
 import { describeSchemaError } from '../schema-errors.js';
 import { nestedDeeperThan } from './json-depth.js';
@@ -18,12 +19,11 @@ export const MAX_PAYLOAD_DEPTH = 32;
  */
 export const PublishItem = Type.Object(
   {
-    user_id: Type.String({ minLength: 1, maxLength: 255 }),
+    // Both are identifiers (identifiers.ts): what the two databases store alike, so no item is a 500 on one of them.
+    user_id: UserId,
     type: Type.Enum([...PUBLISHABLE_TYPES]),
     payload: Payload,
-    id: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 255, description: 'Idempotency key: the same id for the same user is stored and delivered once' }),
-    ),
+    id: Type.Optional(IdempotencyKey),
   },
   { additionalProperties: false },
 );

@@ -5,6 +5,7 @@ import { ErrorCode } from '@herald/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearerToken, createTokenVerifier, type TokenVerifierOptions } from '../../src/auth/token-verifier.js';
 import { hs256, nowS } from '../helpers/hs256.js';
+import { acceptedIdentifiers, refusedIdentifiers } from '../http/identifier-forms.js';
 
 const SECRET = 'a-secret-for-the-token-verifier-unit-tests!';
 const secretOnly: TokenVerifierOptions = { jwtSecret: SECRET, clockToleranceS: 0 };
@@ -104,6 +105,23 @@ describe('createTokenVerifier with a shared secret', () => {
     expect(await refusal(verify(await hs256({ sub: 'x'.repeat(256), exp }, SECRET)))).toEqual(noSub);
     expect((await verify(await hs256({ sub: 'x'.repeat(255), exp }, SECRET))).userId).toBe('x'.repeat(255));
     expect((await verify(await hs256({ sub: 'x', exp }, SECRET))).userId).toBe('x');
+  });
+
+  it('wants a sub that is an identifier: no C0 control, no lone surrogate, 255 characters counted as code points', async () => {
+    const verify = createTokenVerifier(secretOnly);
+    const exp = nowS() + 60;
+    for (const { name, value } of refusedIdentifiers) {
+      const refused = await refusal(verify(await hs256({ sub: value, exp }, SECRET)));
+      expect({ name, ...refused }).toEqual({ name, ...unauthorized('Token has no usable sub claim') });
+    }
+    for (const { name, value } of acceptedIdentifiers) {
+      const { userId } = await verify(await hs256({ sub: value, exp }, SECRET));
+      expect({ name, userId }).toEqual({ name, userId: value });
+    }
+    // The same rule for a key from the JWKS: the sub is checked after any signature.
+    const asymmetric = createTokenVerifier({ jwksUrl, clockToleranceS: 0 });
+    expect(await refusal(asymmetric(await rs256({ sub: 'al\u0000ice', exp })))).toEqual(unauthorized('Token has no usable sub claim'));
+    expect((await asymmetric(await rs256({ sub: '😀'.repeat(255), exp }))).userId).toBe('😀'.repeat(255));
   });
 
   it('keeps the cause of a refusal', async () => {

@@ -4,6 +4,7 @@ import { nestedDeeperThan } from '../../src/ingest/json-depth.js';
 import { decodeKafkaRecord } from '../../src/ingest/kafka-record.js';
 import { decodePublishItem, MAX_PAYLOAD_DEPTH, toAppendInput } from '../../src/ingest/publish-item.js';
 import { decodeClientFrame } from '../../src/transport/client-frame.js';
+import { acceptedIdentifiers, refusedIdentifiers } from '../http/identifier-forms.js';
 
 const MIB = 1024 * 1024;
 
@@ -71,6 +72,23 @@ describe('decodePublishItem', () => {
     expect(decodePublishItem({ ...item, id: '' }, 'b').ok).toBe(false);
   });
 
+  it('takes user_id and id only when they are identifiers (no C0 control, no lone surrogate), naming the field', () => {
+    for (const { name, value } of refusedIdentifiers) {
+      expect({ name, decoded: decodePublishItem({ ...item, user_id: value }, 'body[1]') }).toEqual({
+        name,
+        decoded: { ok: false, error: expect.stringMatching(/^body\[1\]\.user_id /) },
+      });
+      expect({ name, decoded: decodePublishItem({ ...item, id: value }, 'body') }).toEqual({
+        name,
+        decoded: { ok: false, error: expect.stringMatching(/^body\.id /) },
+      });
+    }
+    for (const { name, value } of acceptedIdentifiers) {
+      const taken = { ...item, user_id: value, id: value };
+      expect({ name, decoded: decodePublishItem(taken, 'body') }).toEqual({ name, decoded: { ok: true, value: taken } });
+    }
+  });
+
   it('names the field under the root it was given', () => {
     const decoded = decodePublishItem({ ...item, user_id: 7 }, 'body[2]');
     expect(decoded).toEqual({ ok: false, error: expect.stringMatching(/^body\[2\]\.user_id /) });
@@ -102,6 +120,24 @@ describe('decodeKafkaRecord', () => {
     const padded = json.replace('"pad":""', `"pad":"${'x'.repeat(1024 * 1024 - json.length)}"`);
     expect(Buffer.byteLength(padded)).toBe(1024 * 1024);
     expect(decodeKafkaRecord({ ...base, value: Buffer.from(padded) }, MIB).ok).toBe(true);
+  });
+
+  it('dead-letters a record whose user_id or id is not an identifier, and keeps the others exactly', () => {
+    const record = (value: Record<string, unknown>) => ({ ...base, value: Buffer.from(JSON.stringify(value)) });
+    for (const { name, value } of refusedIdentifiers) {
+      // JSON.stringify writes NUL and lone surrogates as \u escapes, which is how a producer's JSON carries them.
+      const byUser = decodeKafkaRecord(record({ user_id: value, type: 'task_update', payload: {} }), MIB);
+      expect({ name, byUser }).toEqual({ name, byUser: { ok: false, error: expect.stringMatching(/^value\.user_id /) } });
+      const byId = decodeKafkaRecord(record({ user_id: 'a', type: 'task_update', payload: {}, id: value }), MIB);
+      expect({ name, byId }).toEqual({ name, byId: { ok: false, error: expect.stringMatching(/^value\.id /) } });
+    }
+    for (const { name, value } of acceptedIdentifiers) {
+      const decoded = decodeKafkaRecord(record({ user_id: value, type: 'task_update', payload: {}, id: value }), MIB);
+      expect({ name, decoded }).toEqual({ name, decoded: { ok: true, value: { userId: value, type: 'task_update', payload: {}, key: value } } });
+    }
+    // Bytes that are not UTF-8 are read as U+FFFD, which is a character like any other.
+    const raw = Buffer.concat([Buffer.from('{"user_id":"a'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('","type":"task_update","payload":{}}')]);
+    expect(decodeKafkaRecord({ ...base, value: raw }, MIB)).toMatchObject({ ok: true, value: { userId: 'a\uFFFD\uFFFD\uFFFD' } });
   });
 
   it('refuses an undefined value as empty, and names the field of a bad item under value', () => {

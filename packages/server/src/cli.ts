@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { decodeJwt } from 'jose';
 import { mintToken } from './auth/mint-token.js';
+import { isIdentifier, MAX_IDENTIFIER_LENGTH } from './identifiers.js';
 import { ConfigError, loadConfig } from './config.js';
 import { withDevSecrets } from './dev-secrets.js';
 import { serve } from './main.js';
@@ -40,6 +41,11 @@ async function printToken(args: string[]): Promise<number> {
   const [userId] = parsed.positionals;
   if (!userId || parsed.positionals.length > 1) {
     console.error(USAGE);
+    return 2;
+  }
+  // A token for an id the gateway refuses would be refused on every connection.
+  if (!isIdentifier(userId)) {
+    console.error(`"${JSON.stringify(userId).slice(1, -1)}" is not a user id: 1 to ${MAX_IDENTIFIER_LENGTH} characters, no control character`);
     return 2;
   }
   try {

@@ -85,6 +85,24 @@ describe.concurrent('the herald command', () => {
     expect(result.stderr).toContain('herald token <user-id>');
   });
 
+  it.each([
+    { name: 'a user id over 255 characters', id: 'u'.repeat(256), shown: 'u'.repeat(256) },
+    { name: 'a tab in the user id', id: 'a\tb', shown: 'a\\tb' },
+    { name: 'an escape character in the user id', id: 'a\u001bb', shown: 'a\\u001bb' },
+  ])('refuses to mint a token the gateway would refuse: $name', async ({ id, shown }) => {
+    const result = await herald(['token', id], { HERALD_JWT_SECRET: SECRET });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`"${shown}" is not a user id: 1 to 255 characters, no control character\n`);
+  });
+
+  it('mints a token for a user id of exactly 255 characters, emoji counted as one', async () => {
+    const id = '🙂'.repeat(255);
+    const result = await herald(['token', id], { HERALD_JWT_SECRET: SECRET });
+    expect(result.code).toBe(0);
+    expect((await jwtVerify(result.stdout.trim(), new TextEncoder().encode(SECRET))).payload.sub).toBe(id);
+  });
+
   it.each<{ env: Record<string, string>; names: string }>([
     { env: { HERALD_JWT_SECRET: 'too-short' }, names: 'HERALD_JWT_SECRET' },
     { env: { HERALD_JWT_SECRET: SECRET, HERALD_PORT: 'abc' }, names: 'HERALD_PORT' },

@@ -62,7 +62,7 @@ export class Metrics {
     });
     this.drops = new Counter({
       name: 'herald_drops_total',
-      help: 'Frames not sent, by reason (slow_consumer, duplicate, closed)',
+      help: 'Frames not sent and connections closed by Herald, by reason (slow_consumer, duplicate, closed, idle, token_expired, frame_rate)',
       labelNames: ['reason'],
       registers: [this.registry],
     });

@@ -260,11 +260,19 @@ async function lockStream(trx: Trx, userId: string): Promise<void> {
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
+  let payload: Record<string, unknown> | undefined;
   return {
     userId: row.user_id,
     seq: row.seq,
     type: row.type,
-    payload: parsePayload(row.payload),
+    // Parsed on first use only: a replay sends the stored text as it is, so a page of events holds its payloads
+    // once, not twice, and spends no time parsing them.
+    get payload(): Record<string, unknown> {
+      return (payload ??= parsePayload(row.payload));
+    },
+    set payload(value: Record<string, unknown>) {
+      payload = value;
+    },
     // The stored text is what the frame carries: a replay does not serialise the payload again.
     payloadJson: row.payload,
     createdAt: row.created_at,

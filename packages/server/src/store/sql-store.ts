@@ -103,29 +103,30 @@ export class SqlStore implements Store {
   async eventsAfter(userId: string, since: number, limit: number, maxBytes = EVENTS_PAGE_BYTES): Promise<StoredEvent[]> {
     if (limit < 1) return [];
     const budget = budgetOf(maxBytes);
-    // The sizes first (octet_length reads a value's length, not the value), then the payloads up to the cut only,
-    // so the rows past a page's budget are never loaded, here or in the database. The running sum is needed only
-    // when the sizes add up to the budget: a page of small events costs one aggregate more than a plain read.
+    // One read of the rows with their sizes (octet_length reads a value's length, not the value), bringing only
+    // the payloads that are small enough that `limit` of them stay within the budget: a page of such events is
+    // one plain read, and whatever lies past a page's cut never holds more than the budget together.
+    // Bound as an integer (octet_length's type on PostgreSQL); no value is anywhere near 2 GiB.
+    const small = Math.max(1, Math.min(2 ** 31 - 1, Math.floor(budget / limit)));
     const rows = await this.#db
-      .with(
-        (cte) => cte('head').materialized(),
-        (db) => db.selectFrom('events').select(['seq', octetLength]).where('user_id', '=', userId).where('seq', '>', since).orderBy('seq', 'asc').limit(limit),
-      )
       .selectFrom('events')
-      .select(['user_id', 'seq', 'type', 'payload', 'created_at'])
+      .select(['user_id', 'seq', 'type', 'created_at', octetLength, sql<string | null>`case when octet_length(payload) <= ${small} then payload end`.as('payload')])
       .where('user_id', '=', userId)
       .where('seq', '>', since)
-      // The first event has nothing before it, so it is on the page however large (a budget is at least 1).
-      .where(
-        'seq',
-        '<=',
-        sql<number>`case when (select sum(size) from head) < ${budget} then (select max(seq) from head) else (
-          select max(seq) from (select seq, sum(size) over (order by seq rows unbounded preceding) - size as before from head) as sized
-          where before < ${budget}) end`,
-      )
       .orderBy('seq', 'asc')
+      .limit(limit)
       .execute();
-    return rows.map(toStoredEvent);
+    const page = withinBudget(rows, budget);
+    // The larger payloads of the page itself, by seq; those past the cut are never read. Events never change
+    // once stored, so a second statement reads what the first one sized.
+    const large = page.filter((row) => row.payload === null).map((row) => row.seq);
+    if (large.length > 0) {
+      const texts = await this.#db.selectFrom('events').select(['seq', 'payload']).where('user_id', '=', userId).where('seq', 'in', large).execute();
+      const bySeq = new Map(texts.map((text) => [text.seq, text.payload]));
+      for (const row of page) row.payload ??= bySeq.get(row.seq)!;
+    }
+    // Every payload on the page is filled in now.
+    return page.map((row) => toStoredEvent(row as EventRow));
   }
 
   async headSeq(userId: string): Promise<number> {
@@ -217,6 +218,19 @@ export class SqlStore implements Store {
 /** A row's payload size in bytes, read from the row's header: the value itself is not loaded (nor detoasted). */
 const octetLength = sql<number>`octet_length(payload)`.as('size');
 
+/**
+ * The rows of a page: up to the first one at which the sizes of the rows before it reach the budget (the first row
+ * has none before it, so it is always on the page).
+ */
+function withinBudget<Row extends { size: number }>(rows: Row[], budget: number): Row[] {
+  let before = 0;
+  for (const [index, row] of rows.entries()) {
+    if (before >= budget) return rows.slice(0, index);
+    before += row.size;
+  }
+  return rows;
+}
+
 /** A page's byte budget as the queries bind it: a whole number, at least 1 so that the first row always fits. */
 function budgetOf(maxBytes: number): number {
   return Math.max(1, Math.floor(Math.min(maxBytes, Number.MAX_SAFE_INTEGER)));
@@ -260,19 +274,11 @@ async function lockStream(trx: Trx, userId: string): Promise<void> {
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
-  let payload: Record<string, unknown> | undefined;
   return {
     userId: row.user_id,
     seq: row.seq,
     type: row.type,
-    // Parsed on first use only: a replay sends the stored text as it is, so a page of events holds its payloads
-    // once, not twice, and spends no time parsing them.
-    get payload(): Record<string, unknown> {
-      return (payload ??= parsePayload(row.payload));
-    },
-    set payload(value: Record<string, unknown>) {
-      payload = value;
-    },
+    payload: parsePayload(row.payload),
     // The stored text is what the frame carries: a replay does not serialise the payload again.
     payloadJson: row.payload,
     createdAt: row.created_at,

@@ -78,7 +78,8 @@ export interface Store {
    * before the first event at which the payload text of the events before it (UTF-8 bytes of payloadJson) has
    * reached `maxBytes` (EVENTS_PAGE_BYTES when absent). So a page always holds the first such event however large,
    * exceeds `maxBytes` by at most its last event, and a page with fewer than `limit` events and less than
-   * `maxBytes` of payload ends the stream (as read by this query). Past the cut only sizes are read, no payload.
+   * `maxBytes` of payload ends the stream (as read by this query). Past the cut no payload larger than
+   * `maxBytes / limit` is read, so what a read brings into memory besides its page stays under `maxBytes` too.
    */
   eventsAfter(userId: string, since: number, limit: number, maxBytes?: number): Promise<StoredEvent[]>;
   /** The user's latest seq, 0 when the user has no events. */

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/mint-token.js';
 import { dropDatabase, freshPostgresUrl } from '../helpers/databases.js';
@@ -16,6 +15,7 @@ import { metricValue } from '../helpers/metric-value.js';
 import { startStoppablePostgres } from '../helpers/stoppable-postgres.js';
 import { waitUntil } from '../helpers/wait-until.js';
 import { TestClient } from '../helpers/ws-client.js';
+import { pgClient } from '../helpers/pg-client.js';
 
 // The failures that Kafka ingestion must survive without losing, repeating or reordering an event: the gateway
 // killed with SIGKILL in the middle of a topic, the database going away under the consumer, and a second gateway
@@ -420,7 +420,7 @@ describe('Kafka ingestion when things fail', () => {
     expect(await stored()).toBe(600);
     await expectInboxes(gateway.baseUrl, after.counts);
     for (const [index, tab] of tabs.entries()) await expectTabGotAll(tab, after.counts.get(users[index]!)!, 30_000);
-    const client = new pg.Client({ connectionString: gateway.databaseUrl });
+    const client = pgClient(gateway.databaseUrl);
     await client.connect();
     try {
       const { rows } = await client.query<StoredRow>('SELECT user_id, seq, key, payload FROM events WHERE user_id = ANY($1)', [users]);
@@ -466,7 +466,7 @@ describe('Kafka ingestion when things fail', () => {
     await produce(topic, three.records);
 
     const total = 6_060;
-    const client = new pg.Client({ connectionString: databaseUrl });
+    const client = pgClient(databaseUrl);
     await client.connect();
     cleanups.push(() => client.end());
     const count = async (): Promise<number> => Number((await client.query('SELECT count(*) AS n FROM events')).rows[0].n);

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/mint-token.js';
 import { databaseKinds, dropDatabase, freshPostgresUrl, type DatabaseKind } from '../helpers/databases.js';
 import { startHerald } from '../helpers/herald-process.js';
 import { TestClient } from '../helpers/ws-client.js';
+import { pgClient } from '../helpers/pg-client.js';
 
 const SECRET = 'shutdown-test-secret-long-enough-for-hs256';
 const API_KEY = 'shutdown-test-api-key-0123456789';
@@ -64,7 +64,7 @@ async function readDatabase(kind: DatabaseKind, databaseUrl: string): Promise<Ro
       db.close();
     }
   }
-  const client = new pg.Client({ connectionString: databaseUrl });
+  const client = pgClient(databaseUrl);
   await client.connect();
   try {
     return {

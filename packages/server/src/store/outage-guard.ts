@@ -53,9 +53,9 @@ class OutageGuard implements Store {
     }
   }
 
-  async eventsAfter(userId: string, since: number, limit: number): Promise<StoredEvent[]> {
+  async eventsAfter(userId: string, since: number, limit: number, maxBytes?: number): Promise<StoredEvent[]> {
     try {
-      return await this.#store.eventsAfter(userId, since, limit);
+      return await this.#store.eventsAfter(userId, since, limit, maxBytes);
     } catch (error) {
       throw asOutage(error);
     }

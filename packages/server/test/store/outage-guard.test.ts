@@ -199,3 +199,18 @@ describe('guardOutages on PostgreSQL that answers', () => {
     expect(through).toMatchObject({ code: (direct as { code?: string }).code, message: (direct as Error).message });
   });
 });
+
+describe('guardOutages passes every argument on', () => {
+  it("gives eventsAfter the caller's page budget in bytes, so a replay's page is cut where StreamSync asked", async () => {
+    const path = await freshSqlitePath();
+    const store = guardOutages(createStore(path));
+    await store.migrate();
+    const user = uniqueUser('budget');
+    // Three events of ~1 KB of payload each: a 1,500-byte budget ends the page after the second one.
+    await store.append([1, 2, 3].map((n) => ({ userId: user, type: 'task_update' as const, payload: { n, text: 'x'.repeat(1000) }, key: null })));
+    const page = await store.eventsAfter(user, 0, 500, 1500);
+    expect(page.map((event) => event.seq)).toEqual([1, 2]);
+    expect((await store.eventsAfter(user, 0, 500)).map((event) => event.seq)).toEqual([1, 2, 3]);
+    await store.close();
+  });
+});

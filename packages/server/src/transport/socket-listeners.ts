@@ -16,6 +16,8 @@ export function attachConnection(ws: WebSocket, connection: Connection): void {
 
 export interface SocketEvents {
   message(connection: Connection, data: RawData, isBinary: boolean): void;
+  /** A WebSocket ping or pong control frame (ws answers a ping by itself). */
+  control(connection: Connection): void;
   error(connection: Connection, error: Error): void;
   close(connection: Connection): void;
 }
@@ -29,8 +31,8 @@ export function sharedListeners(events: SocketEvents) {
     message(this: WebSocket, data: RawData, isBinary: boolean): void {
       events.message(connectionOf(this), data, isBinary);
     },
-    pong(this: WebSocket): void {
-      connectionOf(this).lastSeenAt = Date.now();
+    control(this: WebSocket): void {
+      events.control(connectionOf(this));
     },
     error(this: WebSocket, error: Error): void {
       events.error(connectionOf(this), error);

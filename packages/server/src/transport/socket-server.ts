@@ -47,16 +47,10 @@ export class SocketServer {
   private readonly listeners = sharedListeners({
     message: (connection, data, isBinary) => this.onMessage(connection, data, isBinary),
     error: (connection, error) => this.options.logger.debug({ err: error, connection: connection.id }, 'websocket error'),
+    // ws reports control frames (ping, pong) apart from messages, and answers a ping itself; both count against
+    // the same bucket as every other frame.
+    control: (connection) => this.onControlFrame(connection),
     close: (connection) => this.onClose(connection),
-  });
-  /**
-   * ws reports control frames (ping, pong) apart from messages, and answers a ping itself; both count against the
-   * same bucket. The shared listeners' message slot is the one that finds the socket's Connection for them.
-   */
-  private readonly controlListeners = sharedListeners({
-    message: (connection) => this.onControlFrame(connection),
-    error: () => {},
-    close: () => {},
   });
 
   constructor(private readonly options: SocketServerOptions) {
@@ -114,8 +108,8 @@ export class SocketServer {
     connection.deadlineAt = expiryMs(token);
     attachConnection(ws, connection);
     ws.on('message', this.listeners.message);
-    ws.on('ping', this.controlListeners.message);
-    ws.on('pong', this.controlListeners.message);
+    ws.on('ping', this.listeners.control);
+    ws.on('pong', this.listeners.control);
     ws.on('error', this.listeners.error);
     ws.on('close', this.listeners.close);
     this.wheel.add(connection);

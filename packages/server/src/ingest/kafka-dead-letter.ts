@@ -1,11 +1,12 @@
 import { ProduceAcks, Producer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
+import type { KafkaConnection } from './kafka-connection.js';
 import type { KafkaMessage } from './kafka-intake.js';
 import type { DeadRecord } from './kafka-record.js';
 
 export interface DeadLettersOptions {
   clientId: string;
-  brokers: string[];
+  connection: KafkaConnection;
   topic: string;
   logger: Logger;
 }
@@ -19,7 +20,7 @@ export class DeadLetters {
   private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
 
   constructor(private readonly options: DeadLettersOptions) {
-    this.producer = new Producer({ clientId: `${options.clientId}-dlq`, bootstrapBrokers: options.brokers, acks: ProduceAcks.ALL });
+    this.producer = new Producer({ clientId: `${options.clientId}-dlq`, ...options.connection, acks: ProduceAcks.ALL });
     // An EventEmitter: an unhandled 'error' would end the process, and the source already retries a failed send.
     this.producer.on('error', (error: Error) => options.logger.warn({ err: error }, 'kafka producer error'));
   }

@@ -4,6 +4,7 @@ import type { KafkaConfig } from '../config.js';
 import type { Delivery } from '../deliver.js';
 import type { Metrics } from '../metrics.js';
 import { backoffDelay, sleep } from '../timing.js';
+import { kafkaConnection } from './kafka-connection.js';
 import { DeadLetters } from './kafka-dead-letter.js';
 import { KafkaIntake, type KafkaMessage, type KafkaStream } from './kafka-intake.js';
 import { sortBatch } from './kafka-record.js';
@@ -61,12 +62,12 @@ export class KafkaSource implements IngestSource {
   constructor(private readonly options: KafkaSourceOptions) {
     const { config, logger, clientId = 'herald' } = options;
     this.consumer = this.createConsumer();
-    this.deadLetters = new DeadLetters({ clientId, brokers: config.brokers, topic: config.deadLetterTopic, logger });
+    this.deadLetters = new DeadLetters({ clientId, connection: kafkaConnection(config), topic: config.deadLetterTopic, logger });
   }
 
   private createConsumer(): Consumer<Buffer, Buffer, Buffer, Buffer> {
     const { config, logger, clientId = 'herald' } = this.options;
-    const consumer = new Consumer({ clientId, groupId: config.group, bootstrapBrokers: config.brokers, ...GROUP_TIMEOUTS });
+    const consumer = new Consumer({ clientId, groupId: config.group, ...kafkaConnection(config), ...GROUP_TIMEOUTS });
     consumer.on('error', (error: Error) => logger.warn({ err: error }, 'kafka consumer error'));
     consumer.on('consumer:lag', (lag: Map<string, bigint[]>) => this.recordLag(lag));
     return consumer;

@@ -54,6 +54,7 @@ export class StreamSync {
       else if (outcome === 'gap') void this.catchUp(connection);
     }
     this.options.metrics.eventsDelivered.inc(sent);
+    if (sent > 0) this.options.metrics.observeDeliveryLatency(event.createdAt);
   }
 
   /**

@@ -20,6 +20,9 @@ export interface PublishRoutesOptions {
 }
 
 const security = [{ apiKey: [] }];
+const tags = ['publish'];
+/** 415: the body is not JSON; 503: the database did not answer, nothing was stored and the request may be retried. */
+const errors = { 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 503: ErrorBody };
 
 /**
  * For the two producer bodies, the route's schema only documents them in /openapi.json: the decoder in ingest/
@@ -49,10 +52,12 @@ export const publishRoutes: FastifyPluginAsync<PublishRoutesOptions> = async (ap
     {
       validatorCompiler: checkedByDecoder,
       schema: {
+        operationId: 'publish',
+        tags,
         summary: "Stores events in users' streams and pushes them to every tab; `id` makes a retry harmless",
         security,
         body: PublishBody,
-        response: { 200: PublishResponse, 400: ErrorBody, 401: ErrorBody, 413: ErrorBody },
+        response: { 200: PublishResponse, ...errors },
       },
     },
     async (request) => {
@@ -76,10 +81,12 @@ export const publishRoutes: FastifyPluginAsync<PublishRoutesOptions> = async (ap
     {
       validatorCompiler: checkedByDecoder,
       schema: {
+        operationId: 'broadcast',
+        tags,
         summary: 'Pushes one frame to every connected user now (not stored, no seq, not replayed)',
         security,
         body: BroadcastBody,
-        response: { 200: BroadcastResponse, 400: ErrorBody, 401: ErrorBody, 413: ErrorBody },
+        response: { 200: BroadcastResponse, ...errors },
       },
     },
     async (request) => {

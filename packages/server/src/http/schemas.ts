@@ -1,15 +1,19 @@
 import Type from 'typebox';
 import { NotificationId } from '../identifiers.js';
-import { BroadcastBody, PublishBody } from '../ingest/decode-publish.js';
+import { BroadcastBody as BroadcastInput, PublishBody as PublishInput } from '../ingest/decode-publish.js';
 import { Payload } from '../ingest/publish-item.js';
 
 /**
  * The REST API's schemas: @fastify/swagger turns them into /openapi.json, and Fastify validates requests with
  * them, except the publish and broadcast bodies. Those come from ingest/, where the one decoder of each is, the
  * same for HTTP, Kafka and the library, so the document cannot drift from what is enforced.
+ *
+ * A schema with a `title` is one of the document's shared schemas: openapi.ts moves it under
+ * components.schemas by that name and refers to it from every operation that uses it.
  */
 
-export { BroadcastBody, PublishBody };
+export const PublishBody = { ...PublishInput, title: 'PublishRequest' };
+export const BroadcastBody = { ...BroadcastInput, title: 'BroadcastRequest' };
 
 export const PublishResponse = Type.Object({
   accepted: Type.Integer({ description: 'Items in the request' }),
@@ -22,9 +26,9 @@ export const PublishResponse = Type.Object({
       notification_id: Type.Optional(Type.String()),
     }),
   ),
-});
+}, { title: 'PublishResponse' });
 
-export const BroadcastResponse = Type.Object({ connections: Type.Integer() });
+export const BroadcastResponse = Type.Object({ connections: Type.Integer() }, { title: 'BroadcastResponse' });
 
 export const Notification = Type.Object({
   id: Type.String(),
@@ -33,7 +37,7 @@ export const Notification = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
   read_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   payload: Payload,
-});
+}, { title: 'Notification' });
 
 export const ListQuery = Type.Object(
   {
@@ -56,22 +60,42 @@ export const NoBody = Type.Union([Type.Object({}, { additionalProperties: false 
 export const NotificationPage = Type.Object({
   items: Type.Array(Notification),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
-});
+}, { title: 'NotificationPage' });
 
 export const UnreadCount = Type.Object({
   count: Type.Integer(),
   seq: Type.Integer({ description: "The user's latest seq when counted: stream events after it are not in the count" }),
-});
+}, { title: 'UnreadCount' });
 
 export const MarkReadBody = Type.Object(
   { notification_ids: Type.Array(NotificationId, { maxItems: 1000 }) },
-  { additionalProperties: false },
+  { title: 'MarkReadRequest', additionalProperties: false },
 );
 
 export const MarkReadResponse = Type.Object({
   notification_ids: Type.Array(Type.String(), { description: 'The ids that were unread and are now read' }),
-});
+}, { title: 'MarkReadResponse' });
 
-export const MarkAllReadResponse = Type.Object({ changed: Type.Boolean() });
+export const MarkAllReadResponse = Type.Object({ changed: Type.Boolean() }, { title: 'MarkAllReadResponse' });
 
-export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
+export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() }, { title: 'Error' });
+
+export const HealthStatus = Type.Object({ status: Type.Literal('ok') }, { title: 'HealthStatus' });
+
+/** /readyz's answer: 200 when the database answers, 503 while it does not or while the node drains. */
+export const ReadyStatus = Type.Object(
+  {
+    status: Type.Enum(['ready', 'unavailable', 'draining']),
+    database: Type.Optional(Type.Enum(['ok', 'unreachable'], { description: 'Absent while draining' })),
+    redis: Type.Optional(Type.Enum(['ok', 'reconnecting'], { description: 'Cluster mode only; never makes the node unready' })),
+    kafka: Type.Optional(
+      Type.Enum(['running', 'connecting', 'waiting', 'retrying', 'failed'], {
+        description: 'With HERALD_KAFKA_BROKERS only; only failed (the consumer stopped) makes the node unready',
+      }),
+    ),
+  },
+  // Each ingest source reports its state under its own name, and why it waits, retries or failed as <name>_reason.
+  { title: 'ReadyStatus', additionalProperties: Type.String() },
+);
+
+export const MetricsText = Type.String({ description: 'Prometheus text exposition format 0.0.4' });

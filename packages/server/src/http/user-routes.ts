@@ -31,8 +31,13 @@ export interface UserRoutesOptions {
 }
 
 const security = [{ userToken: [] }];
+const tags = ['inbox'];
 const unauthorized = { 401: ErrorBody };
 const badRequest = { 400: ErrorBody };
+/** The database did not answer: the request changed nothing and may be retried. */
+const unavailable = { 503: ErrorBody };
+/** A POST's body is JSON or absent; any other Content-Type is refused before it is read. */
+const unsupportedMediaType = { 415: ErrorBody };
 
 /**
  * The signed-in user's inbox. Every query is scoped by the token's user, so no id or cursor reaches another's;
@@ -54,10 +59,12 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { s
     '/notifications',
     {
       schema: {
+        operationId: 'listNotifications',
+        tags,
         summary: "The user's notifications, newest first",
         security,
         querystring: ListQuery,
-        response: { 200: NotificationPage, ...badRequest, ...unauthorized },
+        response: { 200: NotificationPage, ...badRequest, ...unauthorized, ...unavailable },
       },
     },
     async (request) => {
@@ -75,10 +82,12 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { s
     '/notifications/unread-count',
     {
       schema: {
+        operationId: 'getUnreadCount',
+        tags,
         summary: 'How many notifications are unread',
         security,
         querystring: NoQuery,
-        response: { 200: UnreadCount, ...badRequest, ...unauthorized },
+        response: { 200: UnreadCount, ...badRequest, ...unauthorized, ...unavailable },
       },
     },
     async (request) => {
@@ -91,11 +100,13 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { s
     '/notifications/mark-read',
     {
       schema: {
+        operationId: 'markRead',
+        tags,
         summary: "Marks some of the user's notifications read and tells every tab (notification_read)",
         security,
         querystring: NoQuery,
         body: MarkReadBody,
-        response: { 200: MarkReadResponse, ...badRequest, ...unauthorized },
+        response: { 200: MarkReadResponse, ...badRequest, ...unauthorized, ...unavailable, ...unsupportedMediaType },
       },
     },
     async (request) => ({ notification_ids: await delivery.markRead(request.userId, request.body.notification_ids) }),
@@ -105,11 +116,13 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { s
     '/notifications/mark-all-read',
     {
       schema: {
+        operationId: 'markAllRead',
+        tags,
         summary: 'Marks every notification read and tells every tab (all_read)',
         security,
         querystring: NoQuery,
         body: NoBody,
-        response: { 200: MarkAllReadResponse, ...badRequest, ...unauthorized },
+        response: { 200: MarkAllReadResponse, ...badRequest, ...unauthorized, ...unavailable, ...unsupportedMediaType },
       },
     },
     async (request) => ({ changed: await delivery.markAllRead(request.userId) }),

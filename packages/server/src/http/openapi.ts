@@ -1,0 +1,75 @@
+import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
+import { HERALD_VERSION } from '../version.js';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const SCHEMAS = '#/components/schemas/';
+
+/**
+ * /openapi.json: @fastify/swagger writes it from the routes' schemas; this adds what a reader and a linter expect
+ * around them (version, licence, servers, tags) and moves the shared schemas under components.
+ */
+export function openApiOptions(): FastifyDynamicSwaggerOptions {
+  return {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Herald',
+        description: 'Real-time notification gateway: inbox, publish and operations API',
+        version: HERALD_VERSION,
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      // Herald is self-hosted: the document describes the server that serves it, wherever it listens.
+      servers: [{ url: '/', description: 'The Herald that serves this document' }],
+      tags: [
+        { name: 'inbox', description: "The signed-in user's notifications (a user's JWT)" },
+        { name: 'publish', description: 'Server-to-server ingest (HERALD_API_KEY)' },
+        { name: 'operations', description: 'Liveness, readiness and metrics for orchestrators and Prometheus (no token)' },
+      ],
+      components: {
+        securitySchemes: {
+          userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "A user's JWT; sub is the user id" },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'HERALD_API_KEY, for server-to-server publish' },
+        },
+      },
+    },
+    transformObject: (document) => {
+      if (!('openapiObject' in document)) throw new Error('Herald writes an OpenAPI 3 document, not Swagger 2');
+      // The document is plain JSON that @fastify/swagger built; its typed form is what it returns.
+      return hoistSharedSchemas(document.openapiObject as unknown as JsonObject) as typeof document.openapiObject;
+    },
+  };
+}
+
+/**
+ * Every schema that carries a `title` (schemas.ts gives one to each shared schema) becomes
+ * components.schemas[title], and each place it appeared refers to it instead. Two different schemas under one
+ * title would make one of them wrong in the document, so that stops the document being built.
+ */
+export function hoistSharedSchemas(document: JsonObject): JsonObject {
+  const shared: Record<string, Json> = {};
+  const seen = new Map<string, string>();
+  const hoist = (node: Json): Json => {
+    if (Array.isArray(node)) return node.map(hoist);
+    if (node === null || typeof node !== 'object') return node;
+    const copy: JsonObject = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, hoist(value)]));
+    const title = copy['title'];
+    if (typeof title !== 'string') return copy;
+    const text = JSON.stringify(copy);
+    const earlier = seen.get(title);
+    if (earlier !== undefined && earlier !== text) throw new Error(`two different schemas are titled ${title} in the OpenAPI document`);
+    seen.set(title, text);
+    shared[title] = copy;
+    return { $ref: `${SCHEMAS}${title}` };
+  };
+  // Only the operations hold schemas; `info` has a title of its own.
+  const paths = hoist(document['paths'] ?? {});
+  const existing = (document['components'] ?? {}) as JsonObject;
+  const schemas = { ...((existing['schemas'] ?? {}) as JsonObject), ...sortedByName(shared) };
+  return { ...document, paths, components: { ...existing, schemas } };
+}
+
+function sortedByName(entries: Record<string, Json>): JsonObject {
+  return Object.fromEntries(Object.entries(entries).sort(([a], [b]) => a.localeCompare(b)));
+}

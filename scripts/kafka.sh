@@ -16,9 +16,20 @@
 #   KAFKA_STOP_TIMEOUT     seconds to wait after TERM before KILL (default 30)
 #   KAFKA_STOP_WITH_PID    stop the broker when this process exits (the test runner passes its own pid)
 #   KAFKA_VERSION          another Apache Kafka 4.x than the one in scripts/kafka/pom.xml, e.g. to compare
+#   KAFKA_SECURITY         plaintext (the default: one PLAINTEXT listener on KAFKA_PORT) or secured: TLS only, with
+#                          SASL_SSL (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) on KAFKA_PORT and SSL requiring a client
+#                          certificate on KAFKA_SSL_PORT (see scripts/kafka/server-secured.properties)
+# Secured mode only:
+#   KAFKA_SSL_PORT         the SSL listener's port (default KAFKA_PORT + 2)
+#   KAFKA_TLS_DIR          the authority and certificates (default KAFKA_DATA_DIR/tls); made by
+#                          scripts/kafka/make-certs.sh when it holds no broker.pem yet; clients use its ca.crt,
+#                          client.crt and client.key
+#   KAFKA_SASL_USERNAME    the SASL user (default herald), given SCRAM credentials when the storage is formatted
+#   KAFKA_SASL_PASSWORD    its password (default herald-secret; letters, digits, '.', '_' and '-')
 #
-# Needs java (17 or newer) and, the first time only, mvn. Messages go to stderr; stdout carries only the
-# KAFKA_BROKERS line, so callers can parse it.
+# Needs java (17 or newer), openssl for secured mode and, the first time only, mvn. Messages go to stderr; stdout
+# carries only the KAFKA_BROKERS line (secured mode adds KAFKA_SSL_BROKERS and KAFKA_TLS_DIR lines), so callers
+# can parse it.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +40,24 @@ data=${KAFKA_DATA_DIR:-$root/.cache/kafka/data-$port}
 case $data in /*) ;; *) data=$PWD/$data ;; esac # absolute: the broker's command line is matched against it
 start_timeout=${KAFKA_START_TIMEOUT:-90}
 stop_timeout=${KAFKA_STOP_TIMEOUT:-30}
+security=${KAFKA_SECURITY:-plaintext}
+case $security in
+  plaintext) template=$here/server.properties ;;
+  secured) template=$here/server-secured.properties ;;
+  *) echo "kafka.sh: KAFKA_SECURITY must be plaintext or secured, not '$security'" >&2; exit 2 ;;
+esac
+ssl_port=${KAFKA_SSL_PORT:-$((port + 2))}
+tls_dir=${KAFKA_TLS_DIR:-$data/tls}
+case $tls_dir in /*) ;; *) tls_dir=$PWD/$tls_dir ;; esac
+sasl_user=${KAFKA_SASL_USERNAME:-herald}
+sasl_password=${KAFKA_SASL_PASSWORD:-herald-secret}
+# Both are written into server.properties (PLAIN's user list) and the storage tool's command line as they are.
+for credential in "$sasl_user" "$sasl_password"; do
+  if ! [[ $credential =~ ^[A-Za-z0-9._-]+$ ]]; then
+    echo "kafka.sh: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD may hold only letters, digits, '.', '_' and '-'" >&2
+    exit 2
+  fi
+done
 pid_file=$data/broker.pid
 log_dir=$data/logs
 # The jar folder is named after the version asked for and the pom's content: another Kafka version resolves into
@@ -103,9 +132,17 @@ cluster_id() {
 # A data dir that is already formatted (a restarted development broker) keeps its topics.
 format_storage() {
   [ -f "$data/kraft/meta.properties" ] && return 0
+  # SCRAM credentials are records in the cluster's metadata; on a new cluster they are written with the storage.
+  local scram=()
+  if [ "$security" = secured ]; then
+    local mechanism
+    for mechanism in SCRAM-SHA-512 SCRAM-SHA-256; do
+      scram+=(--add-scram "$mechanism=[name=$sasl_user,password=$sasl_password]")
+    done
+  fi
   # A one-shot JVM: the C1 compiler alone and the serial collector halve its run time (4 s to 2 s here).
   if ! java "${log_opts[@]}" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$libs/*" kafka.tools.StorageTool \
-    format --cluster-id "$(cluster_id)" --config "$data/server.properties" --ignore-formatted \
+    format --cluster-id "$(cluster_id)" --config "$data/server.properties" --ignore-formatted "${scram[@]}" \
     >"$log_dir/format.log" 2>&1; then
     say "formatting the storage in $data/kraft failed:"
     cat "$log_dir/format.log" >&2
@@ -132,22 +169,30 @@ start() {
   local pid
   if pid=$(broker_pid); then
     say "already running (pid $pid)"
-    echo "KAFKA_BROKERS=127.0.0.1:$port"
+    addresses
     return 0
   fi
   command -v java >/dev/null || { say "java (17 or newer) is needed to run the broker"; exit 1; }
   # The broker would find out only when it binds, late in its startup: say so at once.
   local p
-  for p in "$port" "$controller_port"; do
+  local ports=("$port" "$controller_port")
+  [ "$security" = secured ] && ports+=("$ssl_port")
+  for p in "${ports[@]}"; do
     if port_open "$p"; then
-      say "127.0.0.1:$p is in use already (by another broker?); choose KAFKA_PORT and KAFKA_CONTROLLER_PORT"
+      say "127.0.0.1:$p is in use already (by another broker?); choose KAFKA_PORT, KAFKA_CONTROLLER_PORT (and KAFKA_SSL_PORT)"
       exit 1
     fi
   done
   resolve_jars
   mkdir -p "$log_dir"
+  if [ "$security" = secured ] && [ ! -f "$tls_dir/broker.pem" ]; then
+    command -v openssl >/dev/null || { say "openssl is needed to make the secured broker's certificates"; exit 1; }
+    "$here/make-certs.sh" "$tls_dir"
+  fi
   sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$controller_port|g" -e "s|@DATA_DIR@|$data|g" \
-    "$here/server.properties" >"$data/server.properties"
+    -e "s|@SSL_PORT@|$ssl_port|g" -e "s|@TLS_DIR@|$tls_dir|g" \
+    -e "s|@SCRAM_USER@|$sasl_user|g" -e "s|@SCRAM_PASSWORD@|$sasl_password|g" \
+    "$template" >"$data/server.properties"
   # Readiness is read from server.log, so a "started" line from a previous run must not count.
   if [ -f "$log_dir/server.log" ]; then mv -f "$log_dir/server.log" "$log_dir/server.log.previous"; fi
   format_storage
@@ -176,7 +221,16 @@ start() {
     nohup bash -c 'while kill -0 "$2"; do kill -0 "$1" || exec "$0" stop; sleep 2; done' \
       "$root/scripts/kafka.sh" "$KAFKA_STOP_WITH_PID" "$pid" </dev/null >/dev/null 2>&1 &
   fi
+  addresses
+}
+
+# What clients need, on stdout: the bootstrap address and, for a secured broker, the SSL one and the certificates.
+addresses() {
   echo "KAFKA_BROKERS=127.0.0.1:$port"
+  if [ "$security" = secured ]; then
+    echo "KAFKA_SSL_BROKERS=127.0.0.1:$ssl_port"
+    echo "KAFKA_TLS_DIR=$tls_dir"
+  fi
 }
 
 # TERM lets the broker shut down cleanly (its next start skips log recovery); KILL only if it hangs.

@@ -120,6 +120,16 @@ const DERIVED = {
   HERALD_ALLOWED_ORIGINS: Type.Optional(Type.String()),
   HERALD_KAFKA_BROKERS: Type.Optional(Type.String({ pattern: '^[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*$' })),
   HERALD_KAFKA_DLQ_TOPIC: Type.Optional(Type.String({ pattern: KAFKA_TOPIC_PATTERN })),
+  // The Kafka security settings: kafkaConfig makes KafkaConfig.sasl and KafkaConfig.tls of them.
+  HERALD_KAFKA_SASL_MECHANISM: Type.Optional(Type.Enum(['plain', 'scram-sha-256', 'scram-sha-512'])),
+  HERALD_KAFKA_SASL_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
+  HERALD_KAFKA_SASL_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  HERALD_KAFKA_TLS: Type.Enum(['true', 'false'], { default: 'false' }),
+  HERALD_KAFKA_TLS_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  HERALD_KAFKA_TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  HERALD_KAFKA_TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  // A DNS name: what the broker's certificate must be issued for, and the name sent in TLS's SNI.
+  HERALD_KAFKA_TLS_SERVERNAME: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$' })),
   HERALD_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   HERALD_NODE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' })),
 };
@@ -152,6 +162,28 @@ export interface Config extends Fields<typeof SETTINGS> {
 export interface KafkaConfig extends Fields<typeof KAFKA_SETTINGS> {
   brokers: string[];
   deadLetterTopic: string;
+  /** Present when HERALD_KAFKA_SASL_MECHANISM is set: every connection logs in with it. */
+  sasl?: KafkaSasl;
+  /** Present when HERALD_KAFKA_TLS=true: every connection is TLS. */
+  tls?: KafkaTls;
+}
+
+export interface KafkaSasl {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  /** A secret: never logged, never in an error message. */
+  password: string;
+}
+
+/** File paths, as configured; kafkaConnection reads and checks the files when the clients are made. */
+export interface KafkaTls {
+  /** PEM certificates to trust instead of the system's store; absent: the system's store. */
+  caFile?: string;
+  /** PEM client certificate (chain) and its unencrypted private key, for listeners that require one: both or neither. */
+  certFile?: string;
+  keyFile?: string;
+  /** The name the broker's certificate is checked against, instead of the host in HERALD_KAFKA_BROKERS. */
+  servername?: string;
 }
 
 export interface ClusterConfig extends Fields<typeof CLUSTER_SETTINGS> {
@@ -184,8 +216,56 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 function kafkaConfig(brokers: string, derived: Derived, raw: Record<string, unknown>): KafkaConfig {
   const fields = fieldsOf(KAFKA_SETTINGS, raw);
-  return { brokers: brokers.split(','), ...fields, deadLetterTopic: derived.HERALD_KAFKA_DLQ_TOPIC ?? `${fields.topic}.dlq` };
+  return {
+    brokers: brokers.split(','),
+    ...fields,
+    deadLetterTopic: derived.HERALD_KAFKA_DLQ_TOPIC ?? `${fields.topic}.dlq`,
+    sasl: kafkaSasl(derived),
+    tls: kafkaTls(derived),
+  };
 }
+
+/** The SASL login, all three variables or none: half a login would connect without one, or fail at the broker. */
+function kafkaSasl(derived: Derived): KafkaSasl | undefined {
+  const { HERALD_KAFKA_SASL_MECHANISM: mechanism, HERALD_KAFKA_SASL_USERNAME: username, HERALD_KAFKA_SASL_PASSWORD: password } = derived;
+  if (mechanism === undefined) {
+    const stray = username !== undefined ? 'HERALD_KAFKA_SASL_USERNAME' : password !== undefined ? 'HERALD_KAFKA_SASL_PASSWORD' : undefined;
+    if (stray === undefined) return undefined;
+    throw new ConfigError(`Invalid configuration: ${stray} is set but HERALD_KAFKA_SASL_MECHANISM is not; set it to plain, scram-sha-256 or scram-sha-512`);
+  }
+  for (const [name, value] of [['HERALD_KAFKA_SASL_USERNAME', username], ['HERALD_KAFKA_SASL_PASSWORD', password]] as const) {
+    if (value === undefined) throw new ConfigError(`Invalid configuration: HERALD_KAFKA_SASL_MECHANISM (${mechanism}) needs ${name}`);
+  }
+  return { mechanism: mechanism as KafkaSasl['mechanism'], username: username!, password: password! };
+}
+
+/** TLS when HERALD_KAFKA_TLS=true; a file or name set without it would be ignored, and the connection plaintext. */
+function kafkaTls(derived: Derived): KafkaTls | undefined {
+  const tls: KafkaTls = {
+    caFile: derived.HERALD_KAFKA_TLS_CA_FILE,
+    certFile: derived.HERALD_KAFKA_TLS_CERT_FILE,
+    keyFile: derived.HERALD_KAFKA_TLS_KEY_FILE,
+    servername: derived.HERALD_KAFKA_TLS_SERVERNAME,
+  };
+  if (derived.HERALD_KAFKA_TLS !== 'true') {
+    const stray = Object.entries(TLS_VARIABLES).find(([field]) => tls[field as keyof KafkaTls] !== undefined)?.[1];
+    if (stray === undefined) return undefined;
+    throw new ConfigError(`Invalid configuration: ${stray} is set but HERALD_KAFKA_TLS is not true; set HERALD_KAFKA_TLS=true to connect over TLS`);
+  }
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    const [set, missing] = tls.certFile === undefined ? ['HERALD_KAFKA_TLS_KEY_FILE', 'HERALD_KAFKA_TLS_CERT_FILE'] : ['HERALD_KAFKA_TLS_CERT_FILE', 'HERALD_KAFKA_TLS_KEY_FILE'];
+    throw new ConfigError(`Invalid configuration: ${set} needs ${missing}; a client certificate is given as both files`);
+  }
+  return tls;
+}
+
+/** The variable behind each KafkaTls field, for messages. */
+export const TLS_VARIABLES: { readonly [Field in keyof Required<KafkaTls>]: string } = {
+  caFile: 'HERALD_KAFKA_TLS_CA_FILE',
+  certFile: 'HERALD_KAFKA_TLS_CERT_FILE',
+  keyFile: 'HERALD_KAFKA_TLS_KEY_FILE',
+  servername: 'HERALD_KAFKA_TLS_SERVERNAME',
+};
 
 function clusterConfig(redisUrl: string, derived: Derived, raw: Record<string, unknown>): ClusterConfig {
   return {

@@ -1,0 +1,273 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Admin, ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type KafkaConfig } from '../../src/config.js';
+import { Herald } from '../../src/gateway.js';
+import { explainKafkaFailure, kafkaConnection } from '../../src/ingest/kafka-connection.js';
+import { createLogger } from '../../src/logger.js';
+import { freePort } from '../helpers/free-port.js';
+import { startGateway, uniqueUser, type TestGateway } from '../helpers/gateway.js';
+import { kafkaBrokers } from '../helpers/kafka.js';
+import { makeCertificates, startSecuredBroker, type Certificates, type SecuredBroker } from '../helpers/kafka-secure.js';
+import { waitUntil } from '../helpers/wait-until.js';
+import { TestClient } from '../helpers/ws-client.js';
+
+let broker: SecuredBroker;
+/** An authority the broker has never heard of, with a client certificate of its own. */
+let stranger: Certificates;
+let scratch: string;
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'herald-kafka-security-'));
+  [broker, stranger] = await Promise.all([startSecuredBroker(), makeCertificates(join(scratch, 'stranger'))]);
+}, 180_000);
+afterAll(async () => {
+  await broker?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** The SASL_SSL listener, as an operator would configure it: TLS with the cluster's CA, SCRAM-SHA-512. */
+function saslEnv(): Record<string, string> {
+  return {
+    HERALD_KAFKA_BROKERS: broker.saslBrokers,
+    HERALD_KAFKA_TLS: 'true',
+    HERALD_KAFKA_TLS_CA_FILE: broker.certificates.ca,
+    HERALD_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    HERALD_KAFKA_SASL_USERNAME: broker.username,
+    HERALD_KAFKA_SASL_PASSWORD: broker.password,
+  };
+}
+
+/** The SSL listener, which requires a client certificate. */
+function sslEnv(): Record<string, string> {
+  return {
+    HERALD_KAFKA_BROKERS: broker.sslBrokers,
+    HERALD_KAFKA_TLS: 'true',
+    HERALD_KAFKA_TLS_CA_FILE: broker.certificates.ca,
+    HERALD_KAFKA_TLS_CERT_FILE: broker.certificates.clientCert,
+    HERALD_KAFKA_TLS_KEY_FILE: broker.certificates.clientKey,
+  };
+}
+
+function kafkaConfig(env: Record<string, string | undefined>): KafkaConfig {
+  const defined = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  return loadConfig(defined).kafka!;
+}
+
+/** Asks the cluster for its topics with the connection `env` configures: undefined when that works, else the error. */
+async function attempt(env: Record<string, string | undefined>): Promise<unknown> {
+  // No retries: a refusal is final, and the test wants the first error as a client first meets it.
+  const admin = new Admin({ clientId: 'herald-security-test', ...kafkaConnection(kafkaConfig(env)), retries: 0 });
+  try {
+    await admin.listTopics();
+    return undefined;
+  } catch (error) {
+    return error;
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
+/** The one line explainKafkaFailure makes of the refusal a client meets with `env`; fails if it connects. */
+async function refusal(env: Record<string, string | undefined>): Promise<string> {
+  const error = await attempt(env);
+  expect(error, 'the connection should have been refused').toBeInstanceOf(Error);
+  const line = explainKafkaFailure(error, kafkaConfig(env));
+  expect(line, `no explanation for ${String(error)}`).toBeTypeOf('string');
+  expect(line).not.toContain('\n');
+  expect(line).not.toContain(broker.password);
+  return line!;
+}
+
+async function createTopic(env: Record<string, string>): Promise<string> {
+  const topic = `herald-secure-${randomBytes(6).toString('hex')}`;
+  const admin = new Admin({ clientId: 'herald-security-test', ...kafkaConnection(kafkaConfig(env)) });
+  try {
+    await admin.createTopics({ topics: [topic, `${topic}.dlq`], partitions: 3, replicas: 1 });
+  } finally {
+    await admin.close();
+  }
+  return topic;
+}
+
+async function produce(env: Record<string, string>, topic: string, values: object[]): Promise<void> {
+  const producer = new Producer({
+    clientId: 'herald-security-test',
+    ...kafkaConnection(kafkaConfig(env)),
+    serializers: stringSerializers,
+    acks: ProduceAcks.ALL,
+    idempotent: true,
+  });
+  try {
+    await producer.send({ messages: values.map((value) => ({ topic, key: (value as { user_id: string }).user_id, value: JSON.stringify(value) })) });
+  } finally {
+    await producer.close();
+  }
+}
+
+describe.each([
+  ['SASL_SSL with SCRAM-SHA-512', saslEnv],
+  ['SSL with a client certificate', sslEnv],
+])('records flow through the %s listener', (_, envOf) => {
+  let gateway: TestGateway;
+  let topic: string;
+
+  beforeAll(async () => {
+    topic = await createTopic(envOf());
+    gateway = await startGateway('sqlite', { env: { ...envOf(), HERALD_KAFKA_TOPIC: topic, HERALD_KAFKA_GROUP: `${topic}-group` } });
+  });
+  afterAll(async () => gateway?.close());
+
+  it('from a producer on the listener, through Herald’s consumer, to the user’s socket', async () => {
+    const user = uniqueUser('secure');
+    const tab = await TestClient.open(gateway.wsUrl, await gateway.token(user), 0);
+    try {
+      await tab.waitForType('connected');
+      const values = Array.from({ length: 5 }, (_, n) => ({ user_id: user, type: 'new_notification', payload: { n } }));
+      await produce(envOf(), topic, values);
+      const events = await tab.waitForSeq(5, 30_000);
+      expect(events.map((event) => event.payload.payload.n)).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      await tab.close();
+    }
+  });
+});
+
+describe('SASL on the SASL_SSL listener', () => {
+  it.each(['scram-sha-256', 'plain'])('the %s mechanism logs in too', async (mechanism) => {
+    expect(await attempt({ ...saslEnv(), HERALD_KAFKA_SASL_MECHANISM: mechanism })).toBeUndefined();
+  });
+
+  it.each(['scram-sha-512', 'scram-sha-256', 'plain'])('a wrong password (%s) is refused, named as the credentials, never shown', async (mechanism) => {
+    const wrong = `wrong-${randomBytes(6).toString('hex')}`;
+    const line = await refusal({ ...saslEnv(), HERALD_KAFKA_SASL_MECHANISM: mechanism, HERALD_KAFKA_SASL_PASSWORD: wrong });
+    expect(line).toBe(
+      `Kafka at ${broker.saslBrokers} refused the SASL credentials of user "${broker.username}" (${mechanism}) (HERALD_KAFKA_SASL_USERNAME / HERALD_KAFKA_SASL_PASSWORD)`,
+    );
+    expect(line).not.toContain(wrong);
+  });
+
+  it('an unknown user is refused the same way', async () => {
+    expect(await refusal({ ...saslEnv(), HERALD_KAFKA_SASL_USERNAME: 'nobody' })).toContain('refused the SASL credentials of user "nobody"');
+  });
+
+  it('no login at all: the broker hangs up, and the line says a SASL login may be what it wants', async () => {
+    const line = await refusal({ ...saslEnv(), HERALD_KAFKA_SASL_MECHANISM: undefined, HERALD_KAFKA_SASL_USERNAME: undefined, HERALD_KAFKA_SASL_PASSWORD: undefined });
+    expect(line).toBe(
+      'Kafka closed the connection; its listener may require a SASL login (HERALD_KAFKA_SASL_MECHANISM) or a client certificate (HERALD_KAFKA_TLS_CERT_FILE / HERALD_KAFKA_TLS_KEY_FILE)',
+    );
+  });
+
+  it('without TLS the SASL handshake meets a TLS listener, and the line says to turn TLS on', async () => {
+    const line = await refusal({ ...saslEnv(), HERALD_KAFKA_TLS: undefined, HERALD_KAFKA_TLS_CA_FILE: undefined });
+    expect(line).toBe(`Kafka at ${broker.saslBrokers} closed the connection during the SASL handshake; its listener may expect TLS (HERALD_KAFKA_TLS=true)`);
+  });
+});
+
+describe('the broker’s certificate', () => {
+  it('signed by an authority other than HERALD_KAFKA_TLS_CA_FILE’s is refused, naming that variable', async () => {
+    const line = await refusal({ ...saslEnv(), HERALD_KAFKA_TLS_CA_FILE: stranger.ca });
+    expect(line).toMatch(/^Kafka at 127\.0\.0\.1:\d+: its TLS certificate is not trusted \(.+\); the authority in HERALD_KAFKA_TLS_CA_FILE did not sign it/);
+  });
+
+  it('with no CA file, the system store does not trust the private authority; the line says to set one', async () => {
+    const line = await refusal({ ...sslEnv(), HERALD_KAFKA_TLS_CA_FILE: undefined });
+    expect(line).toContain('its TLS certificate is not trusted');
+    expect(line).toContain('set HERALD_KAFKA_TLS_CA_FILE to the authority that signed it');
+  });
+
+  it('is checked against HERALD_KAFKA_TLS_SERVERNAME when set: a name it is issued for connects, another is refused', async () => {
+    expect(await attempt({ ...saslEnv(), HERALD_KAFKA_TLS_SERVERNAME: 'kafka.herald.test' })).toBeUndefined();
+    const line = await refusal({ ...saslEnv(), HERALD_KAFKA_TLS_SERVERNAME: 'elsewhere.herald.test' });
+    expect(line).toContain('its TLS certificate is not issued for the name Herald checks');
+    expect(line).toContain('elsewhere.herald.test');
+    expect(line).toContain('(HERALD_KAFKA_TLS_SERVERNAME, HERALD_KAFKA_BROKERS)');
+  });
+});
+
+describe('the SSL listener’s client certificates', () => {
+  it('no client certificate: refused, and the line says one may be required', async () => {
+    const line = await refusal({ ...sslEnv(), HERALD_KAFKA_TLS_CERT_FILE: undefined, HERALD_KAFKA_TLS_KEY_FILE: undefined });
+    expect(line).toContain('a client certificate (HERALD_KAFKA_TLS_CERT_FILE / HERALD_KAFKA_TLS_KEY_FILE)');
+  });
+
+  it('a client certificate from an authority the broker does not trust is refused', async () => {
+    const line = await refusal({ ...sslEnv(), HERALD_KAFKA_TLS_CERT_FILE: stranger.clientCert, HERALD_KAFKA_TLS_KEY_FILE: stranger.clientKey });
+    expect(line).toBe(
+      'Kafka closed the connection; its listener may require a SASL login (HERALD_KAFKA_SASL_MECHANISM), or not accept the client certificate (HERALD_KAFKA_TLS_CERT_FILE / HERALD_KAFKA_TLS_KEY_FILE)',
+    );
+  });
+});
+
+describe('other connection failures', () => {
+  it('TLS against a plaintext listener: the line says the listener may be plaintext', async () => {
+    const line = await refusal({ HERALD_KAFKA_BROKERS: kafkaBrokers().join(','), HERALD_KAFKA_TLS: 'true' });
+    expect(line).toMatch(/does not speak TLS; the listener may be plaintext \(HERALD_KAFKA_TLS\)$/);
+  });
+
+  it('nothing listening: the line names the address and HERALD_KAFKA_BROKERS', async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    expect(await refusal({ HERALD_KAFKA_BROKERS: address, HERALD_KAFKA_TLS: 'true' })).toBe(`Kafka at ${address} refused the connection (HERALD_KAFKA_BROKERS)`);
+  });
+
+  it('an error that is not about connecting is not explained', () => {
+    expect(explainKafkaFailure(new Error('something else'), kafkaConfig(saslEnv()))).toBeUndefined();
+    expect(explainKafkaFailure('a string', kafkaConfig(saslEnv()))).toBeUndefined();
+  });
+});
+
+describe('Herald’s logs with a secured cluster', () => {
+  /** Starts Herald on the SASL_SSL listener with `password`, logging at debug into a string, until `until` holds. */
+  async function logsOf(password: string, until: (log: string) => boolean): Promise<string> {
+    let log = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        log += chunk.toString();
+        done();
+      },
+    });
+    const topic = await createTopic(saslEnv());
+    const dir = mkdtempSync(join(scratch, 'herald-'));
+    const config = loadConfig({
+      ...saslEnv(),
+      HERALD_KAFKA_SASL_PASSWORD: password,
+      HERALD_KAFKA_TOPIC: topic,
+      HERALD_KAFKA_GROUP: `${topic}-group`,
+      HERALD_DATA_DIR: dir,
+      HERALD_HOST: '127.0.0.1',
+      HERALD_PORT: '0',
+      HERALD_JWT_SECRET: 'security-test-secret-long-enough-for-hs256',
+      HERALD_API_KEY: 'security-test-api-key',
+      HERALD_LOG_LEVEL: 'debug',
+    });
+    const created = Herald.create({ config, logger: createLogger('debug', sink) });
+    let herald: Herald | undefined;
+    try {
+      herald = await created;
+      await herald.listen();
+      await waitUntil(() => until(log), 'the expected log lines', 30_000);
+    } catch (error) {
+      // A start-up that refuses the cluster is an outcome too: its message is what would be logged.
+      if (herald === undefined) log += `\n${String((error as Error).message)}`;
+      else throw error;
+    } finally {
+      await herald?.close();
+    }
+    return log;
+  }
+
+  it('hold neither the password nor a wrong one, whether the login works or fails', async () => {
+    const good = await logsOf(broker.password, (log) => log.includes('consuming from kafka'));
+    expect(good).not.toContain(broker.password);
+    const wrong = `wrong-${randomBytes(6).toString('hex')}`;
+    // Herald either stops at start-up, refusing the cluster, or keeps retrying with warnings: either is checked.
+    const bad = await logsOf(wrong, (log) => log.includes('kafka consumption failed'));
+    expect(bad).toMatch(/kafka/i);
+    expect(bad).not.toContain(wrong);
+    expect(bad).not.toContain(broker.password);
+  }, 90_000);
+});

@@ -1,71 +1,111 @@
-import { parseArgs } from 'node:util';
-import { decodeJwt } from 'jose';
-import { mintToken } from './auth/mint-token.js';
-import { isIdentifier, MAX_IDENTIFIER_LENGTH } from './identifiers.js';
-import { ConfigError, loadConfig } from './config.js';
-import { withDevSecrets } from './dev-secrets.js';
-import { serve } from './main.js';
+import { COMMAND_HELP, MAIN_HELP } from './cli/help.js';
+import { parseCommand, type CommandSpec } from './cli/parse.js';
+import { tokenCommand } from './cli/token.js';
+import { HERALD_VERSION } from './version.js';
 
-const USAGE = `Usage:
-  herald [start]                       serve (configuration from HERALD_* variables)
-  herald token <user-id> [--ttl 1h]    print an HS256 token for that user, signed with the configured secret`;
+const HELP = { type: 'boolean', short: 'h' } as const;
 
-/** The `herald` command. */
-export async function runCli(argv: string[]): Promise<number> {
-  const [command = 'start', ...rest] = argv;
-  switch (command) {
-    case 'start':
+const GLOBAL: CommandSpec = {
+  name: 'herald',
+  options: { help: HELP, version: { type: 'boolean', short: 'v' } },
+  positionals: { min: 0, max: 0 },
+};
+const START: CommandSpec = { name: 'herald start', options: { help: HELP }, positionals: { min: 0, max: 0 } };
+const TOKEN: CommandSpec = {
+  name: 'herald token',
+  options: { help: HELP, ttl: { type: 'string' } },
+  positionals: { min: 1, max: 1 },
+  positionalNames: ['<user-id>'],
+};
+const HELP_COMMAND: CommandSpec = { name: 'herald help', options: {}, positionals: { min: 0, max: 1 } };
+
+/** Exit codes: 0 done, 1 Herald could not do it (configuration), 2 the command line is wrong. */
+const USAGE_ERROR = 2;
+
+/** Where the command reads its environment and writes its output: the process's own, unless a test gives others. */
+export interface CliIo {
+  readonly env: NodeJS.ProcessEnv;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const PROCESS_IO: CliIo = {
+  env: process.env,
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/**
+ * The `herald` command: `herald [options] [command] [arguments]`. Options before the command are Herald's own
+ * (--help, --version); after it, the command's. Help goes to stdout with exit 0; a wrong command line is one line
+ * on stderr naming what is wrong, a pointer to the help, and exit 2.
+ */
+export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO): Promise<number> {
+  const { print, usageError } = writers(io);
+  let at = 0;
+  while (at < argv.length && argv[at]!.startsWith('-') && argv[at] !== '--') at++;
+  const global = parseCommand(argv.slice(0, at), GLOBAL);
+  if (!global.ok) return usageError(global.error, 'herald --help');
+  if (argv[at] === '--') at++;
+  const [command, ...rest] = argv.slice(at);
+
+  if (global.value.values['version'] === true) {
+    if (command !== undefined || global.value.values['help'] === true) return usageError('herald --version takes nothing else', 'herald --help');
+    return print(`${HERALD_VERSION}\n`);
+  }
+  if (global.value.values['help'] === true) return showHelp(command === undefined ? [] : [command, ...rest], io);
+
+  switch (command ?? 'start') {
+    case 'start': {
+      const parsed = parseCommand(rest, START);
+      if (!parsed.ok) return usageError(parsed.error, 'herald start --help');
+      if (parsed.value.values['help'] === true) return print(COMMAND_HELP['start']!);
+      // Loaded only to serve: help, --version and token stay quick.
+      const { serve } = await import('./main.js');
       await serve();
       return 0;
-    case 'token':
-      return printToken(rest);
+    }
+    case 'token': {
+      const parsed = parseCommand(rest, TOKEN);
+      if (!parsed.ok) return usageError(parsed.error, 'herald token --help');
+      if (parsed.value.values['help'] === true) return print(COMMAND_HELP['token']!);
+      const ttl = parsed.value.values['ttl'];
+      const outcome = await tokenCommand(parsed.value.positionals[0]!, typeof ttl === 'string' ? ttl : '1h', io.env);
+      if (outcome.ok) return print(`${outcome.value}\n`);
+      if (outcome.error.kind === 'usage') return usageError(outcome.error.message, 'herald token --help');
+      io.err(`${outcome.error.message}\n`);
+      return 1;
+    }
     case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return 0;
+      return showHelp(rest, io);
     default:
-      console.error(`Unknown command "${command}".\n${USAGE}`);
-      return 2;
+      return usageError(`"${command}" is not a herald command (start, token, help)`, 'herald --help');
   }
 }
 
-async function printToken(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { ttl: { type: 'string', default: '1h' } }, allowPositionals: true });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const [userId] = parsed.positionals;
-  if (!userId || parsed.positionals.length > 1) {
-    console.error(USAGE);
-    return 2;
-  }
-  // A token for an id the gateway refuses would be refused on every connection.
-  if (!isIdentifier(userId)) {
-    console.error(`"${JSON.stringify(userId).slice(1, -1)}" is not a user id: 1 to ${MAX_IDENTIFIER_LENGTH} characters, no control character`);
-    return 2;
-  }
-  try {
-    const { config } = withDevSecrets(loadConfig());
-    if (!config.jwtSecret) {
-      console.error('herald token signs with HERALD_JWT_SECRET; this configuration verifies tokens from HERALD_JWKS_URL instead');
-      return 1;
-    }
-    const token = await mintToken(config.jwtSecret, userId, parsed.values.ttl);
-    // A token this server would refuse is no use to print.
-    const { iat, exp } = decodeJwt(token);
-    if (config.jwtMaxTtlS !== undefined && exp! - iat! > config.jwtMaxTtlS) {
-      console.error(`--ttl ${parsed.values.ttl} is longer than HERALD_JWT_MAX_TTL_S (${config.jwtMaxTtlS} s), so Herald would refuse the token`);
-      return 1;
-    }
-    console.log(token);
-    return 0;
-  } catch (error) {
-    if (error instanceof ConfigError) console.error(error.message);
-    else console.error(`Could not mint a token: ${(error as Error).message}`);
-    return 1;
-  }
+/** `herald help [command]`, also reached as `herald --help [command]`. */
+function showHelp(args: readonly string[], io: CliIo): number {
+  const { print, usageError } = writers(io);
+  const parsed = parseCommand(args, HELP_COMMAND);
+  if (!parsed.ok) return usageError(parsed.error, 'herald --help');
+  const [command] = parsed.value.positionals;
+  if (command === undefined) return print(MAIN_HELP);
+  const help = Object.hasOwn(COMMAND_HELP, command) ? COMMAND_HELP[command] : undefined;
+  if (help === undefined) return usageError(`"${command}" is not a herald command (start, token, help)`, 'herald --help');
+  return print(help);
+}
+
+function writers(io: CliIo) {
+  return {
+    /** Help and results: stdout, exit 0. */
+    print(text: string): number {
+      io.out(text);
+      return 0;
+    },
+    /** A wrong command line: what is wrong and where the usage is, on stderr, exit 2. */
+    usageError(message: string, helpCommand: string): number {
+      io.err(`${message}\nRun \`${helpCommand}\` for usage.\n`);
+      return USAGE_ERROR;
+    },
+  };
 }

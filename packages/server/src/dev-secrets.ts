@@ -17,9 +17,8 @@ export function withDevSecrets(config: Config): DevSecrets {
   const created: DevSecrets['created'] = {};
   let { jwtSecret, apiKey } = config;
   if (!jwtSecret && !config.jwksUrl) {
-    const file = join(config.dataDir, 'jwt-secret');
-    const secret = readOrCreate(file);
-    if (secret.created) created.jwtSecretFile = file;
+    const secret = devJwtSecret(config.dataDir);
+    if (secret.created) created.jwtSecretFile = secret.file;
     jwtSecret = secret.value;
   }
   if (!apiKey) {
@@ -29,6 +28,12 @@ export function withDevSecrets(config: Config): DevSecrets {
     apiKey = key.value;
   }
   return { config: { ...config, jwtSecret, apiKey }, created };
+}
+
+/** The generated HS256 secret kept in `dataDir`, created on first use: `herald token` needs it and nothing else. */
+export function devJwtSecret(dataDir: string): { value: string; file: string; created: boolean } {
+  const file = join(dataDir, 'jwt-secret');
+  return { ...readOrCreate(file), file };
 }
 
 function readOrCreate(file: string): { value: string; created: boolean } {

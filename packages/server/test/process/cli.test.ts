@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
@@ -73,16 +73,63 @@ describe.concurrent('the herald command', () => {
     expect((await jwtVerify(second.stdout.trim(), new TextEncoder().encode(secret))).payload.sub).toBe('dave');
   });
 
+  it('in production, signs with HERALD_JWT_SECRET alone: no publish key needed, nothing written', async () => {
+    const cwd = tempDir();
+    const dataDir = join(cwd, 'data');
+    const env = cleanEnv({ NODE_ENV: 'production', HERALD_JWT_SECRET: SECRET, HERALD_DATA_DIR: dataDir });
+    const result = await runHerald(['token', 'alice'], { env, cwd });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const { payload } = await jwtVerify(result.stdout.trim(), new TextEncoder().encode(SECRET), { algorithms: ['HS256'] });
+    expect(payload).toMatchObject({ sub: 'alice' });
+    expect(payload.exp! - payload.iat!).toBe(3600);
+    // No generated publish key (nor anything else) in production.
+    expect(existsSync(dataDir) ? readdirSync(dataDir) : []).toEqual([]);
+  });
+
+  it('in production without HERALD_JWT_SECRET, refuses rather than sign with a generated secret Herald would not use', async () => {
+    const cwd = tempDir();
+    const dataDir = join(cwd, 'data');
+    const env = cleanEnv({ NODE_ENV: 'production', HERALD_API_KEY: 'a-publish-key-of-some-length', HERALD_DATA_DIR: dataDir });
+    const result = await runHerald(['token', 'alice'], { env, cwd });
+    expect(result).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'herald token needs HERALD_JWT_SECRET when NODE_ENV=production, the secret Herald checks tokens with\n',
+    });
+    expect(existsSync(join(dataDir, 'jwt-secret'))).toBe(false);
+  });
+
+  it('refuses to sign when tokens are verified from HERALD_JWKS_URL only, in production or not', async () => {
+    const jwks = { HERALD_JWKS_URL: 'https://issuer.example/.well-known/jwks.json' };
+    const [development, production] = await Promise.all([
+      herald(['token', 'alice'], jwks),
+      herald(['token', 'alice'], { ...jwks, NODE_ENV: 'production' }),
+    ]);
+    for (const result of [development, production]) {
+      expect(result).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: 'herald token signs with HERALD_JWT_SECRET; this configuration verifies tokens from HERALD_JWKS_URL instead\n',
+      });
+    }
+  });
+
   it.each([
-    { name: 'no user id', args: ['token'] },
-    { name: 'an unknown command', args: ['frobnicate'] },
-  ])('exits non-zero with the usage for $name', async ({ args }) => {
-    const result = await herald(args, { HERALD_JWT_SECRET: SECRET });
-    expect(result.code).not.toBe(0);
-    expect(result.code).not.toBeNull();
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toContain('Usage:');
-    expect(result.stderr).toContain('herald token <user-id>');
+    { ttl: '1s', seconds: 1 },
+    { ttl: '90s', seconds: 90 },
+    { ttl: '2h', seconds: 7200 },
+    { ttl: '3650d', seconds: 3650 * 86_400 },
+  ])('signs a token of --ttl $ttl: exp is $seconds s after iat', async ({ ttl, seconds }) => {
+    const result = await herald(['token', 'alice', `--ttl=${ttl}`], { HERALD_JWT_SECRET: SECRET });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const { payload } = await jwtVerify(result.stdout.trim(), new TextEncoder().encode(SECRET), { algorithms: ['HS256'] });
+    expect(payload.exp! - payload.iat!).toBe(seconds);
+  });
+
+  it('takes a user id that starts with "-" after "--"', async () => {
+    const result = await herald(['token', '--ttl', '5m', '--', '-alice'], { HERALD_JWT_SECRET: SECRET });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect((await jwtVerify(result.stdout.trim(), new TextEncoder().encode(SECRET))).payload.sub).toBe('-alice');
   });
 
   it.each([
@@ -93,7 +140,7 @@ describe.concurrent('the herald command', () => {
     const result = await herald(['token', id], { HERALD_JWT_SECRET: SECRET });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe(`"${shown}" is not a user id: 1 to 255 characters, no control character\n`);
+    expect(result.stderr).toBe(`"${shown}" is not a user id: 1 to 255 characters, no control character\nRun \`herald token --help\` for usage.\n`);
   });
 
   it('mints a token for a user id of exactly 255 characters, emoji counted as one', async () => {

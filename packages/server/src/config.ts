@@ -103,7 +103,21 @@ const KAFKA_SETTINGS = {
   group: setting('HERALD_KAFKA_GROUP', Type.String({ default: 'herald', minLength: 1 })),
   /** Records stored per transaction, at most. */
   batchSize: setting('HERALD_KAFKA_BATCH_SIZE', Type.Integer({ default: 500, minimum: 1, maximum: 5000 })),
+  /**
+   * true (the default): a missing dead-letter topic is created (as many partitions as the topic) and a missing
+   * topic is waited for; false: either missing stops start-up, for clusters where topics are provisioned.
+   */
+  createTopics: setting('HERALD_KAFKA_CREATE_TOPICS', Type.Enum(['true', 'false'], { default: 'true' }), (value) => value === 'true'),
+  /** json: the value is one publish item; headers: user id from the key, type and id from headers, value = payload. */
+  format: setting(
+    'HERALD_KAFKA_FORMAT',
+    Type.Union([Type.Literal('json'), Type.Literal('headers')], { default: 'json' }),
+    (value): KafkaFormat => value,
+  ),
 };
+
+/** How a record of the topic carries a notification (HERALD_KAFKA_FORMAT). */
+export type KafkaFormat = 'json' | 'headers';
 
 /** ClusterConfig's fields as they are; they count only when HERALD_REDIS_URL is set. */
 const CLUSTER_SETTINGS = {

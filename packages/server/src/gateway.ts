@@ -169,6 +169,8 @@ export class Herald {
         }),
       );
     }
+    // Before anything listens: refused credentials or a topic that must exist stop start-up here.
+    for (const source of sources) await source.prepare();
     const app = await buildHttpApp({
       logger,
       maxBodyBytes: config.maxBodyBytes,

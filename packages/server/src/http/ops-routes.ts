@@ -58,14 +58,14 @@ export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, { sto
       ...Object.fromEntries(sources.flatMap((source) => (source.reason() ? [[`${source.name}_reason`, source.reason()]] : []))),
     };
     if (!accepting()) return reply.code(503).send({ status: 'draining', ...ingest });
-    // A source that stopped for good would skip its input if traffic were routed here as if nothing were wrong.
-    if (sources.some((source) => source.state() === 'failed')) return reply.code(503).send({ status: 'unavailable', ...ingest });
     try {
       await withTimeout(store.ping(), READY_TIMEOUT_MS);
-      return { status: 'ready', database: 'ok', ...ingest };
     } catch {
       return reply.code(503).send({ status: 'unavailable', database: 'unreachable', ...ingest });
     }
+    // A source that stopped for good is a node that needs its operator: unready, so that it is seen.
+    if (sources.some((source) => source.state() === 'failed')) return reply.code(503).send({ status: 'unavailable', database: 'ok', ...ingest });
+    return { status: 'ready', database: 'ok', ...ingest };
   });
 
   app.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {

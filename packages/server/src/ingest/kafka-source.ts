@@ -3,11 +3,14 @@ import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config.js';
 import type { Delivery } from '../deliver.js';
 import type { Metrics } from '../metrics.js';
-import { backoffDelay, sleep } from '../timing.js';
-import { kafkaConnection } from './kafka-connection.js';
+import { StartupError } from '../errors.js';
+import { backoffDelay, sleep, withTimeout } from '../timing.js';
+import { kafkaConnection, type KafkaConnection } from './kafka-connection.js';
 import { DeadLetters } from './kafka-dead-letter.js';
+import { isKafkaUnreachable, isTransientStoreFailure, oneLine } from './kafka-failures.js';
 import { KafkaIntake, type KafkaMessage, type KafkaStream } from './kafka-intake.js';
-import { sortBatch } from './kafka-record.js';
+import { sortBatch, type AcceptedRecord, type DeadRecord } from './kafka-record.js';
+import { KafkaTopics } from './kafka-topics.js';
 import type { IngestSource, SourceState } from './source.js';
 
 export interface KafkaSourceOptions {
@@ -31,6 +34,16 @@ export interface KafkaSourceOptions {
 /** How often consumer lag is read for /metrics. */
 const LAG_INTERVAL_MS = 5_000;
 const COMMIT_ATTEMPTS = 3;
+/**
+ * Sends of one batch's dead letters before the source gives up: with the backoff below, about half a minute.
+ * A send that fails this long is refused by the cluster (a deleted topic, a record too large for it, a missing
+ * permission), and retrying it forever would stall its partitions without anyone seeing why.
+ */
+const DEAD_LETTER_ATTEMPTS = 8;
+/** How often a topic that does not exist yet is looked for again. */
+const TOPIC_POLL_MS = 2_000;
+/** The start-up check's bound: an unreachable cluster is then left to the background, which retries it. */
+const PREPARE_TIMEOUT_MS = 10_000;
 
 /**
  * Group membership timeouts. A JoinGroup is answered only once every known member has rejoined or timed out, and
@@ -53,28 +66,66 @@ const GROUP_TIMEOUTS = { sessionTimeout: 10_000, rebalanceTimeout: 20_000, heart
 export class KafkaSource implements IngestSource {
   readonly name = 'kafka';
   private current: SourceState = 'stopped';
+  private why: string | undefined;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
+  private readonly connection: KafkaConnection;
   private consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   private readonly deadLetters: DeadLetters;
+  private readonly topics: KafkaTopics;
+  /** Whether both topics have been seen (and the dead-letter one made) since start. */
+  private topicsReady = false;
   private stream: KafkaStream | undefined;
 
   constructor(private readonly options: KafkaSourceOptions) {
     const { config, logger, clientId = 'herald' } = options;
+    this.connection = kafkaConnection(config);
     this.consumer = this.createConsumer();
-    this.deadLetters = new DeadLetters({ clientId, connection: kafkaConnection(config), topic: config.deadLetterTopic, logger });
+    this.deadLetters = new DeadLetters({ clientId, connection: this.connection, topic: config.deadLetterTopic, logger });
+    this.topics = new KafkaTopics(config, this.connection, clientId);
   }
 
   private createConsumer(): Consumer<Buffer, Buffer, Buffer, Buffer> {
     const { config, logger, clientId = 'herald' } = this.options;
-    const consumer = new Consumer({ clientId, groupId: config.group, ...kafkaConnection(config), ...GROUP_TIMEOUTS });
-    consumer.on('error', (error: Error) => logger.warn({ err: error }, 'kafka consumer error'));
+    const consumer = new Consumer({ clientId, groupId: config.group, ...this.connection, ...GROUP_TIMEOUTS });
+    // One line per failure: the supervising loop retries, and a stack trace every few seconds says nothing more.
+    consumer.on('error', (error: Error) => logger.warn({ reason: oneLine(error) }, 'kafka consumer error'));
     consumer.on('consumer:lag', (lag: Map<string, bigint[]>) => this.recordLag(lag));
     return consumer;
   }
 
   state(): SourceState {
     return this.current;
+  }
+
+  reason(): string | undefined {
+    return this.current === 'running' ? undefined : this.why;
+  }
+
+  private enter(state: SourceState, why?: string): void {
+    this.current = state;
+    this.why = why;
+  }
+
+  /**
+   * One look at the cluster before the node starts: refused credentials or certificates, or a topic that must
+   * exist (HERALD_KAFKA_CREATE_TOPICS=false) and does not, stop start-up. An unreachable cluster does not: the
+   * background retries it, as it does a cluster that goes away later.
+   */
+  async prepare(): Promise<void> {
+    const { config, logger } = this.options;
+    try {
+      await withTimeout(this.ensureTopics(), PREPARE_TIMEOUT_MS);
+    } catch (error) {
+      if (!(error instanceof StartupError) && (isKafkaUnreachable(error) || /no answer within/.test(oneLine(error)))) {
+        logger.warn({ brokers: config.brokers.join(','), reason: oneLine(error) }, 'kafka is not reachable yet (HERALD_KAFKA_BROKERS); retrying in the background');
+        return;
+      }
+      // The node does not start: no client of this source may keep a socket (or the process) open.
+      await Promise.allSettled([this.consumer.close(true), this.deadLetters.close(), this.topics.close()]);
+      if (error instanceof StartupError) throw error;
+      throw new StartupError(`Kafka refused Herald's connection (HERALD_KAFKA_BROKERS=${config.brokers.join(',')}): ${oneLine(error)}`, { cause: error });
+    }
   }
 
   start(): void {
@@ -85,21 +136,62 @@ export class KafkaSource implements IngestSource {
     this.abort.abort();
     this.stream?.destroy();
     await this.running;
-    await Promise.allSettled([this.consumer.close(true), this.deadLetters.close()]);
-    this.current = 'stopped';
+    await Promise.allSettled([this.consumer.close(true), this.deadLetters.close(), this.topics.close()]);
+    if (this.current !== 'failed') this.enter('stopped');
   }
 
-  /** Keeps a stream open: a broker that is down or a stream that fails is retried with backoff, never given up. */
+  /**
+   * Sees both topics. A missing dead-letter topic is made like the topic; a missing topic is a StartupError when
+   * topics may not be made, and otherwise returns false (the caller waits for it).
+   */
+  private async ensureTopics(): Promise<boolean> {
+    if (this.topicsReady) return true;
+    const { config, logger } = this.options;
+    const seen = await this.topics.inspect();
+    if (!config.createTopics) {
+      if (!seen.topic) throw new StartupError(`Kafka topic ${config.topic} does not exist (HERALD_KAFKA_TOPIC; HERALD_KAFKA_CREATE_TOPICS=false)`);
+      if (!seen.deadLetterExists) {
+        throw new StartupError(`Kafka dead-letter topic ${config.deadLetterTopic} does not exist (HERALD_KAFKA_DLQ_TOPIC; HERALD_KAFKA_CREATE_TOPICS=false)`);
+      }
+    }
+    if (!seen.topic) return false;
+    if (!seen.deadLetterExists) {
+      await this.topics.createDeadLetter(seen.topic);
+      logger.info({ topic: config.deadLetterTopic, partitions: seen.topic.partitions }, 'created the kafka dead-letter topic');
+    }
+    this.topicsReady = true;
+    await this.topics.close();
+    return true;
+  }
+
+  /** Waits, quietly, until the topic exists: one log line, and /readyz says why meanwhile. */
+  private async waitForTopics(): Promise<void> {
+    const { config, logger } = this.options;
+    let told = false;
+    while (!this.abort.signal.aborted && !(await this.ensureTopics())) {
+      if (!told) logger.info({ topic: config.topic }, 'kafka topic does not exist yet; waiting for it');
+      told = true;
+      this.enter('waiting', `topic ${config.topic} does not exist yet`);
+      await sleep(TOPIC_POLL_MS, this.abort.signal);
+    }
+  }
+
+  /**
+   * Keeps a stream open: a broker that is down or a stream that fails is retried with backoff. It ends when the
+   * source stops, or fails (a batch whose dead letters the cluster keeps refusing).
+   */
   private async supervise(): Promise<void> {
     const { logger } = this.options;
-    for (let attempt = 0; !this.abort.signal.aborted; attempt++) {
-      this.current = attempt === 0 ? 'connecting' : 'retrying';
+    for (let attempt = 0; !this.abort.signal.aborted && this.current !== 'failed'; attempt++) {
+      if (attempt === 0) this.enter('connecting');
       try {
+        await this.waitForTopics();
         await this.consume();
         attempt = -1;
       } catch (error) {
         if (this.abort.signal.aborted) break;
-        logger.warn({ err: error, attempt }, 'kafka consumption failed; retrying');
+        this.enter('retrying', oneLine(error));
+        logger.warn({ reason: oneLine(error), attempt }, 'kafka consumption failed; retrying');
         this.stream?.destroy();
         await this.replaceConsumer();
         await sleep(backoffDelay(attempt, 200, 15_000), this.abort.signal);
@@ -116,7 +208,7 @@ export class KafkaSource implements IngestSource {
     try {
       await this.consumer.close(true);
     } catch (error) {
-      this.options.logger.warn({ err: error }, 'closing the kafka consumer failed');
+      this.options.logger.warn({ reason: oneLine(error) }, 'closing the kafka consumer failed');
     }
     this.consumer = this.createConsumer();
   }
@@ -134,52 +226,105 @@ export class KafkaSource implements IngestSource {
       highWaterMark: config.batchSize,
     });
     this.consumer.startLagMonitoring({ topics: [config.topic] }, LAG_INTERVAL_MS);
-    this.current = 'running';
+    this.enter('running');
     this.options.logger.info({ topic: config.topic, group: config.group }, 'consuming from kafka');
     const intake = new KafkaIntake(this.stream, config.batchSize, this.abort.signal);
     for (;;) {
       const batch = await intake.take();
       if (batch.length === 0) return;
       await this.handle(batch);
-      if (this.abort.signal.aborted) return;
+      if (this.abort.signal.aborted || this.current === 'failed') return;
     }
   }
 
-  /** Dead-letters what cannot be decoded, stores the rest in one transaction, then commits past the batch. */
+  /**
+   * Stores what decodes (in one transaction when the database takes it all), dead-letters what cannot be stored,
+   * then commits past the batch. Nothing is committed that is neither stored nor dead-lettered.
+   */
   private async handle(batch: KafkaMessage[]): Promise<void> {
-    const { metrics, maxRecordBytes, maxFrameBytes } = this.options;
-    const { inputs, dead } = sortBatch(batch, maxRecordBytes, maxFrameBytes);
+    const { metrics, maxRecordBytes, maxFrameBytes, config } = this.options;
+    const { accepted, dead } = sortBatch(batch, maxRecordBytes, maxFrameBytes, config.format);
+    const refused = await this.store(accepted);
+    if (refused === undefined) return;
+    dead.push(...refused);
     if (dead.length > 0) {
-      if (!(await this.retrying('dead-letter', () => this.deadLetters.send(dead)))) return;
+      if (!(await this.deadLetter(dead))) return;
       metrics.kafkaRecords.inc({ outcome: 'dead_lettered' }, dead.length);
     }
-    const result = await this.retrying('store', () => this.options.delivery.publish(inputs));
-    if (!result) return;
-    const stored = result.value;
-    metrics.kafkaRecords.inc({ outcome: 'stored' }, stored.length);
-    metrics.kafkaRecords.inc({ outcome: 'duplicate' }, inputs.length - stored.length);
     await this.commit(batch);
   }
 
   /**
-   * Runs `work` until it succeeds, with backoff; the batch is never skipped. Resolves undefined only when the
-   * source stops meanwhile: the batch then stays uncommitted and is consumed again later.
+   * Stores records in order and returns those the database refused (a value it cannot take, a constraint), which
+   * no retry would change. An outage is retried until the database is back. A refused transaction is split in
+   * halves, stored left then right, so that one bad record costs a few transactions and the records around it
+   * are stored in their order. Undefined when the source stops meanwhile (the batch stays uncommitted).
    */
-  private async retrying<T>(what: string, work: () => Promise<T>): Promise<{ value: T } | undefined> {
+  private async store(records: AcceptedRecord<KafkaMessage>[]): Promise<DeadRecord<KafkaMessage>[] | undefined> {
+    const refused: DeadRecord<KafkaMessage>[] = [];
+    const { metrics, delivery } = this.options;
+    const storeSlice = async (slice: AcceptedRecord<KafkaMessage>[]): Promise<boolean> => {
+      if (slice.length === 0) return true;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const stored = await delivery.publish(slice.map(({ input }) => input));
+          if (attempt > 0) this.enter('running');
+          metrics.kafkaRecords.inc({ outcome: 'stored' }, stored.length);
+          metrics.kafkaRecords.inc({ outcome: 'duplicate' }, slice.length - stored.length);
+          return true;
+        } catch (error) {
+          if (this.abort.signal.aborted) return false;
+          if (!isTransientStoreFailure(error)) {
+            if (slice.length === 1) {
+              refused.push({ record: slice[0]!.record, reason: `the database refused the record: ${oneLine(error)}` });
+              return true;
+            }
+            const half = Math.ceil(slice.length / 2);
+            return (await storeSlice(slice.slice(0, half))) && storeSlice(slice.slice(half));
+          }
+          this.retried('store', error, attempt);
+          await sleep(backoffDelay(attempt), this.abort.signal);
+          if (this.abort.signal.aborted) return false;
+        }
+      }
+    };
+    return (await storeSlice(records)) ? refused : undefined;
+  }
+
+  /**
+   * Sends dead letters, retrying a bounded number of times. When the cluster is out of reach the stream has
+   * failed too: that is thrown, and the batch is consumed again once it is back. When it answers and keeps
+   * refusing, the source fails: it stops consuming, /readyz says why, and nothing is skipped.
+   */
+  private async deadLetter(dead: DeadRecord<KafkaMessage>[]): Promise<boolean> {
+    const { logger, metrics, config } = this.options;
     for (let attempt = 0; ; attempt++) {
       try {
-        const value = await work();
-        if (attempt > 0) this.current = 'running';
-        return { value };
+        await this.deadLetters.send(dead);
+        if (attempt > 0) this.enter('running');
+        return true;
       } catch (error) {
-        if (this.abort.signal.aborted) return undefined;
-        this.current = 'retrying';
-        this.options.metrics.kafkaRetries.inc();
-        this.options.logger.warn({ err: error, attempt }, `kafka batch: ${what} failed; retrying`);
-        await sleep(backoffDelay(attempt), this.abort.signal);
-        if (this.abort.signal.aborted) return undefined;
+        if (this.abort.signal.aborted) return false;
+        if (attempt + 1 >= DEAD_LETTER_ATTEMPTS) {
+          if (isKafkaUnreachable(error)) throw error;
+          const why = `dead-lettering to ${config.deadLetterTopic} failed ${DEAD_LETTER_ATTEMPTS} times (${oneLine(error)}); the consumer stopped and restarts with the node`;
+          this.enter('failed', why);
+          metrics.kafkaStopped.set(1);
+          logger.error({ topic: config.deadLetterTopic, reason: oneLine(error) }, why);
+          this.stream?.destroy();
+          return false;
+        }
+        this.retried('dead-letter', error, attempt);
+        await sleep(backoffDelay(attempt, 200, 8_000), this.abort.signal);
+        if (this.abort.signal.aborted) return false;
       }
     }
+  }
+
+  private retried(what: string, error: unknown, attempt: number): void {
+    this.enter('retrying', `${what} failed: ${oneLine(error)}`);
+    this.options.metrics.kafkaRetries.inc();
+    this.options.logger.warn({ reason: oneLine(error), attempt }, `kafka batch: ${what} failed; retrying`);
   }
 
   /**
@@ -196,7 +341,7 @@ export class KafkaSource implements IngestSource {
           await record.commit();
           break;
         } catch (error) {
-          this.options.logger.warn({ err: error, partition: record.partition }, 'kafka offset commit failed');
+          this.options.logger.warn({ reason: oneLine(error), partition: record.partition }, 'kafka offset commit failed');
           await sleep(backoffDelay(attempt), this.abort.signal);
         }
       }

@@ -84,3 +84,62 @@ export async function readTopic(topic: string, count: number, timeoutMs = 20_000
   }
   return records;
 }
+
+/** Runs `use` with an admin client of the test broker. */
+export async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Admin({ clientId: 'herald-test-admin', bootstrapBrokers: kafkaBrokers() });
+  try {
+    return await use(admin);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** A fresh topic name, not created: for tests of what Herald does when a topic is missing. */
+export function freshTopicName(): string {
+  return `herald-test-${randomBytes(6).toString('hex')}`;
+}
+
+/** Creates one topic, as `kcat` or an operator would: no dead-letter twin, topic configs as given. */
+export async function createTopic(topic: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
+  await withAdmin((admin) =>
+    admin.createTopics({
+      topics: [topic],
+      partitions,
+      replicas: 1,
+      configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+    }),
+  );
+}
+
+export interface RawRecord {
+  key?: string | Buffer;
+  value: string | Buffer;
+  headers?: [string | Buffer, string | Buffer][];
+  partition?: number;
+}
+
+const bytes = (value: string | Buffer): Buffer => (typeof value === 'string' ? Buffer.from(value) : value);
+
+/** Produces records byte for byte (headers, keys and values that need not be UTF-8), to chosen partitions. */
+export async function produceRaw(topic: string, records: RawRecord[]): Promise<void> {
+  const producer = new Producer({
+    clientId: 'herald-test-producer',
+    bootstrapBrokers: kafkaBrokers(),
+    acks: ProduceAcks.ALL,
+    idempotent: true,
+  });
+  try {
+    await producer.send({
+      messages: records.map((record) => ({
+        topic,
+        key: record.key === undefined ? undefined : bytes(record.key),
+        value: bytes(record.value),
+        ...(record.partition !== undefined && { partition: record.partition }),
+        headers: new Map((record.headers ?? []).map(([name, value]) => [bytes(name), bytes(value)])),
+      })),
+    });
+  } finally {
+    await producer.close();
+  }
+}

@@ -67,8 +67,9 @@ describe('sorting a Kafka batch', () => {
     const good = (n: number) => record({ user_id: 'a', type: 'task_update', payload: { n } }, { offset: BigInt(n) });
     const tooLarge = record({ user_id: 'a', type: 'task_update', payload: { text: 'x'.repeat(200) } }, { offset: 2n });
     const notJson = record('{', { offset: 4n });
-    const { inputs, dead } = sortBatch([good(1), tooLarge, good(3), notJson, good(5)], 150);
-    expect(inputs.map((input) => [input.payload['n'], input.key])).toEqual([
+    const { accepted, dead } = sortBatch([good(1), tooLarge, good(3), notJson, good(5)], 150);
+    expect(accepted.map(({ record }) => record.offset)).toEqual([1n, 3n, 5n]);
+    expect(accepted.map(({ input }) => [input.payload['n'], input.key])).toEqual([
       [1, 'kafka:notifications/2/1'],
       [3, 'kafka:notifications/2/3'],
       [5, 'kafka:notifications/2/5'],
@@ -77,7 +78,7 @@ describe('sorting a Kafka batch', () => {
       { record: tooLarge, reason: 'value is larger than 150 bytes' },
       { record: notJson, reason: 'value is not valid JSON' },
     ]);
-    expect(sortBatch([], 150)).toEqual({ inputs: [], dead: [] });
+    expect(sortBatch([], 150)).toEqual({ accepted: [], dead: [] });
   });
 });
 

@@ -41,7 +41,7 @@ describe('the Kafka record limit (maxRecordBytes)', () => {
     await store.migrate();
     const metrics = new Metrics({ connections: () => 0, users: () => 0 });
     source = new KafkaSource({
-      config: { brokers: kafkaBrokers(), topic, group: `${topic}-group`, batchSize: 100, deadLetterTopic: `${topic}.dlq` },
+      config: { brokers: kafkaBrokers(), topic, group: `${topic}-group`, batchSize: 100, deadLetterTopic: `${topic}.dlq`, createTopics: true, format: 'json' },
       delivery: new Delivery(store, new MemoryBroker(), metrics),
       metrics,
       logger: createLogger('silent'),

@@ -1,6 +1,7 @@
 /**
- * Builds the inbox page Herald serves at `/`: apps/inbox/dist/index.html and dist/assets/inbox.{js,css}, one
- * minified bundle with React and Herald's client inside. `npm run build:inbox` runs it; the browser tests call
+ * Builds the inbox page Herald serves at `/` from apps/inbox: index.html and assets/inbox.{js,css}, one minified
+ * bundle with React and Herald's client inside, written into packages/server/dist/inbox so that the page ships in
+ * @herald/server's tarball beside the code that serves it. `npm run build:inbox` runs it; the browser tests call
  * buildInbox() so they never drive a stale page.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -10,8 +11,8 @@ import { build } from 'esbuild';
 
 const appDir = fileURLToPath(new URL('../apps/inbox/', import.meta.url));
 
-/** Where Herald looks for the page (see packages/server/src/http/inbox-page.ts). */
-export const inboxDistDir = join(appDir, 'dist');
+/** Where Herald looks for the page (DEFAULT_INBOX_ROOT in packages/server/src/http/inbox-page.ts). */
+export const inboxDistDir = fileURLToPath(new URL('../packages/server/dist/inbox/', import.meta.url));
 
 export async function buildInbox(outDir: string = inboxDistDir): Promise<void> {
   const result = await build({

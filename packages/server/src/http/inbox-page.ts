@@ -7,15 +7,16 @@ import { insideRoot } from './inside-root.js';
 import { PAGE_HEADERS } from './page-headers.js';
 
 export interface InboxPageOptions {
-  /** The built page: index.html and assets/. Defaults to apps/inbox/dist in this repository. */
+  /** The built page: index.html and assets/. Defaults to the page shipped in @herald/server (dist/inbox). */
   root?: string;
 }
 
 /**
- * This file sits in packages/server/src/http when vitest runs it and in packages/server/dist/http when
- * `npm start` does: the same depth, so one relative path finds the bundle from both.
+ * The page built from apps/inbox by scripts/build-inbox.ts into the server package's own dist/inbox, so that it
+ * is in the tarball and found in an installed @herald/server. This file sits in src/http when vitest runs it and
+ * in dist/http when `herald start` does: the same depth below the package, so one relative path serves both.
  */
-export const DEFAULT_INBOX_ROOT = fileURLToPath(new URL('../../../../apps/inbox/dist/', import.meta.url));
+export const DEFAULT_INBOX_ROOT = fileURLToPath(new URL('../../dist/inbox/', import.meta.url));
 
 export const INBOX_MISSING_MESSAGE = 'The inbox page is not built. Run `npm run build` (or `npm run build:inbox`) and reload.\n';
 

@@ -85,3 +85,72 @@ describe('sorting a Kafka batch', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('decoding a record of an existing topic (HERALD_KAFKA_FORMAT=headers)', () => {
+  const headers = (entries: [string | Buffer, string | Buffer][]) =>
+    new Map(entries.map(([name, value]) => [Buffer.from(name), Buffer.from(value)]));
+  const decode = (value: unknown, overrides: Partial<RecordLike> = {}) => decodeKafkaRecord(record(value, overrides), MIB, undefined, 'headers');
+
+  it('takes the user from the key, the type and id from headers, and the whole value as the payload', () => {
+    const decoded = decode({ title: 'Build 7 passed', url: '/builds/7' }, { headers: headers([['herald-type', 'task_update'], ['herald-id', 'build-7']]) });
+    expect(decoded).toEqual({
+      ok: true,
+      value: { userId: 'alice', type: 'task_update', payload: { title: 'Build 7 passed', url: '/builds/7' }, key: 'build-7' },
+    });
+  });
+
+  it('defaults the type to new_notification and the id to the record’s coordinates', () => {
+    expect(decode({ title: 'hi' })).toEqual({
+      ok: true,
+      value: { userId: 'alice', type: 'new_notification', payload: { title: 'hi' }, key: 'kafka:notifications/2/41' },
+    });
+  });
+
+  it('prefers the herald-user-id header to the key, and needs no key with it', () => {
+    const withBoth = decode({}, { headers: headers([['herald-user-id', 'bob']]) });
+    expect(withBoth).toMatchObject({ ok: true, value: { userId: 'bob' } });
+    const withoutKey = decode({}, { key: null, headers: headers([['herald-user-id', 'carol']]) });
+    expect(withoutKey).toMatchObject({ ok: true, value: { userId: 'carol' } });
+  });
+
+  it('takes the first of repeated headers and leaves other headers alone', () => {
+    const decoded = decode({}, { headers: headers([['trace-id', '\u00ff'], ['herald-type', 'task_update'], ['herald-type', 'mark_read']]) });
+    expect(decoded).toMatchObject({ ok: true, value: { type: 'task_update' } });
+  });
+
+  it.each([
+    ['no key and no user header', {}, { key: null }, 'record has no user id: neither a key nor a herald-user-id header'],
+    ['an empty key and no user header', {}, { key: Buffer.alloc(0) }, 'record has no user id: neither a key nor a herald-user-id header'],
+    ['a key that is not UTF-8', {}, { key: Buffer.from([0xc3, 0x28]) }, 'key is not valid UTF-8'],
+    ['a user header that is not UTF-8', {}, { headers: new Map([[Buffer.from('herald-user-id'), Buffer.from([0xff])]]) }, 'header herald-user-id is not valid UTF-8'],
+    ['a type header that is not UTF-8', {}, { headers: new Map([[Buffer.from('herald-type'), Buffer.from([0xe2, 0x82])]]) }, 'header herald-type is not valid UTF-8'],
+    ['a value that is an array', [1, 2], {}, 'value must be a JSON object (the payload)'],
+    ['a value that is a string', '"hello"', {}, 'value must be a JSON object (the payload)'],
+    ['a value that is null', null, {}, 'value must be a JSON object (the payload)'],
+    ['a value that is a number', 42, {}, 'value must be a JSON object (the payload)'],
+  ])('refuses %s', (_name, value, overrides, reason) => {
+    expect(decode(value, overrides as Partial<RecordLike>)).toEqual({ ok: false, error: reason });
+  });
+
+  it.each([
+    ['a type Herald does not publish', [['herald-type', 'mark_read']], /^record\.type /],
+    ['an empty type', [['herald-type', '']], /^record\.type /],
+    ['a user id with a control character', [['herald-user-id', 'a\u0001b']], /^record\.user_id /],
+    ['an empty user header', [['herald-user-id', '']], /^record\.user_id /],
+    ['an id longer than 255 characters', [['herald-id', 'x'.repeat(256)]], /^record\.id /],
+    ['an empty id', [['herald-id', '']], /^record\.id /],
+  ])('checks what the headers give as any item is checked: %s', (_name, entries, reason) => {
+    const decoded = decode({}, { headers: headers(entries as [string, string][]) });
+    expect(decoded.ok).toBe(false);
+    expect(decoded.ok ? '' : decoded.error).toMatch(reason);
+  });
+
+  it('still refuses values that are empty, too large, not JSON, or nested too deep', () => {
+    expect(decode(Buffer.alloc(0))).toEqual({ ok: false, error: 'value is empty' });
+    expect(decodeKafkaRecord(record({ text: 'x'.repeat(200) }), 100, undefined, 'headers')).toEqual({ ok: false, error: 'value is larger than 100 bytes' });
+    expect(decode('{"title": ')).toEqual({ ok: false, error: 'value is not valid JSON' });
+    let deep: unknown = {};
+    for (let level = 0; level < 40; level++) deep = { deeper: deep };
+    expect(decode(deep)).toMatchObject({ ok: false });
+  });
+});

@@ -7,8 +7,9 @@
  * `/healthz` from the installed @herald/server before it is stopped with SIGTERM.
  *
  * Before packing, each manifest is checked for what a published package needs (license, repository, engines,
- * sideEffects, types, one shared version, internal dependencies on exactly it), the LICENSE and README beside it,
- * every bare import of its built code declared, and every source map carrying its sources.
+ * sideEffects, types, the one shared version that scripts/set-version.mjs sets, internal dependencies on exactly
+ * it, its CHANGELOG.md section), the LICENSE and README beside it, every bare import of its built code declared,
+ * every source map carrying its sources, and no build output left from a source that is gone.
  *
  * `node scripts/check-packages.mjs` (`npm run check:packages`); `--keep` leaves the temporary directory, `--no-build`
  * packs what is built already. It prints
@@ -74,6 +75,10 @@ function checkManifests() {
   const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
   const server = readJson(join(ROOT, 'packages/server/package.json'));
   const version = server.version;
+  const app = readJson(join(ROOT, 'apps/inbox/package.json'));
+  failIf(app.version !== version, `apps/inbox/package.json has version ${app.version}; it shares @herald/server's ${version}`);
+  const changelog = readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8');
+  failIf(!new RegExp(`^## ${version.replaceAll('.', '\\.')}(\\s|$)`, 'm').test(changelog), `CHANGELOG.md has no section "## ${version}"`);
   const names = new Set(PACKAGES.map((name) => `@herald/${name}`));
   for (const name of PACKAGES) {
     const dir = join(ROOT, 'packages', name);

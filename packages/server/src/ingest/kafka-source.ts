@@ -58,7 +58,8 @@ const GROUP_TIMEOUTS = { sessionTimeout: 10_000, rebalanceTimeout: 20_000, heart
  * Consumes the notifications topic into the one Delivery pipeline, at least once and in order per partition.
  *
  * One loop takes a batch of what the stream has buffered, stores it in one transaction, dead-letters what cannot
- * be decoded, and only then commits each partition's last offset. While a batch is stored (or retried, when
+ * be stored, and only then commits each partition's last offset (while the next batch is stored). While a batch
+ * is stored (or retried, when
  * the database is down) the next batch waits in a queue that pauses the stream when full, so the partitions
  * stop being fetched instead of piling records up in memory. A crash between storing and committing replays the
  * batch, and the records' idempotency keys make that replay store and deliver nothing twice.
@@ -229,29 +230,37 @@ export class KafkaSource implements IngestSource {
     this.enter('running');
     this.options.logger.info({ topic: config.topic, group: config.group }, 'consuming from kafka');
     const intake = new KafkaIntake(this.stream, config.batchSize, this.abort.signal);
-    for (;;) {
-      const batch = await intake.take();
-      if (batch.length === 0) return;
-      await this.handle(batch);
-      if (this.abort.signal.aborted || this.current === 'failed') return;
+    // A batch's offsets are committed while the next batch is stored: a commit is a round trip to the group
+    // coordinator that delivery need not wait for. At most one commit is in flight, and they go in order.
+    let committing = Promise.resolve();
+    try {
+      for (;;) {
+        const batch = await intake.take();
+        if (batch.length === 0) return;
+        if (!(await this.handle(batch))) return;
+        await committing;
+        committing = this.commit(batch);
+      }
+    } finally {
+      await committing;
     }
   }
 
   /**
-   * Stores what decodes (in one transaction when the database takes it all), dead-letters what cannot be stored,
-   * then commits past the batch. Nothing is committed that is neither stored nor dead-lettered.
+   * Stores what decodes (in one transaction when the database takes it all) and dead-letters what cannot be
+   * stored; true when the batch may be committed. Nothing is committed that is neither stored nor dead-lettered.
    */
-  private async handle(batch: KafkaMessage[]): Promise<void> {
+  private async handle(batch: KafkaMessage[]): Promise<boolean> {
     const { metrics, maxRecordBytes, maxFrameBytes, config } = this.options;
     const { accepted, dead } = sortBatch(batch, maxRecordBytes, maxFrameBytes, config.format);
     const refused = await this.store(accepted);
-    if (refused === undefined) return;
+    if (refused === undefined) return false;
     dead.push(...refused);
     if (dead.length > 0) {
-      if (!(await this.deadLetter(dead))) return;
+      if (!(await this.deadLetter(dead))) return false;
       metrics.kafkaRecords.inc({ outcome: 'dead_lettered' }, dead.length);
     }
-    await this.commit(batch);
+    return !this.abort.signal.aborted;
   }
 
   /**
@@ -334,16 +343,19 @@ export class KafkaSource implements IngestSource {
   private async commit(batch: KafkaMessage[]): Promise<void> {
     const last = new Map<string, KafkaMessage>();
     for (const record of batch) last.set(`${record.topic}:${record.partition}`, record);
-    for (const record of last.values()) {
-      for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
-        if (!this.stillOwns(record)) break;
-        try {
-          await record.commit();
-          break;
-        } catch (error) {
-          this.options.logger.warn({ reason: oneLine(error), partition: record.partition }, 'kafka offset commit failed');
-          await sleep(backoffDelay(attempt), this.abort.signal);
-        }
+    // Started together, the partitions' commits share the client's one request in flight (it merges them).
+    await Promise.all([...last.values()].map((record) => this.commitRecord(record)));
+  }
+
+  private async commitRecord(record: KafkaMessage): Promise<void> {
+    for (let attempt = 0; attempt < COMMIT_ATTEMPTS; attempt++) {
+      if (!this.stillOwns(record)) return;
+      try {
+        await record.commit();
+        return;
+      } catch (error) {
+        this.options.logger.warn({ reason: oneLine(error), partition: record.partition }, 'kafka offset commit failed');
+        await sleep(backoffDelay(attempt), this.abort.signal);
       }
     }
   }

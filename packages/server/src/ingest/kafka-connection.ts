@@ -181,7 +181,7 @@ const UNTRUSTED = new Set([
 function explainTls(code: string, message: string, config: KafkaConfig): string | undefined {
   if (UNTRUSTED.has(code)) {
     const trust = config.tls?.caFile ? 'the authority in HERALD_KAFKA_TLS_CA_FILE did not sign it' : 'set HERALD_KAFKA_TLS_CA_FILE to the authority that signed it';
-    return `its TLS certificate is not trusted (${message}); ${trust} (HERALD_KAFKA_TLS_CA_FILE)`;
+    return `its TLS certificate is not trusted (${message}); ${trust}`;
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     // Node's message names the host checked and the names in the certificate, which is what one needs to fix it.

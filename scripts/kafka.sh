@@ -256,9 +256,10 @@ stop() {
 }
 
 status() {
-  local pid
+  local pid ssl_note=
+  [ "$security" = secured ] && ssl_note=", KAFKA_SSL_BROKERS=127.0.0.1:$ssl_port, certificates in $tls_dir"
   if pid=$(broker_pid); then
-    echo "running: pid $pid, KAFKA_BROKERS=127.0.0.1:$port, data in $data"
+    echo "running: pid $pid, KAFKA_BROKERS=127.0.0.1:$port${ssl_note:-}, data in $data"
   else
     echo "stopped (port $port, data in $data)"
     exit 3

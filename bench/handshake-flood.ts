@@ -8,6 +8,7 @@
  *   npx tsx bench/handshake-flood.ts [users=200] [flooders=500] [seconds=10] [rate=100]
  */
 import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import WebSocket from 'ws';
 import { handshakeProtocols } from '../packages/protocol/src/handshake.js';
 import { mintToken } from '../packages/server/src/auth/mint-token.js';
@@ -37,7 +38,8 @@ async function flood(wsUrl: string, count: number): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: count }, loop));
-  process.send!(outcomes);
+  // The IPC channel keeps both processes alive while it is open: once the outcomes are sent, it closes.
+  process.send!(outcomes, () => process.disconnect());
 }
 
 interface Phase {
@@ -88,8 +90,10 @@ async function main(): Promise<void> {
   const child = fork(new URL(import.meta.url).pathname, ['--flood', wsUrl, String(flooders)], { execArgv: ['--import', 'tsx'] });
   const outcomes = new Promise<Record<string, number>>((resolve) => child.once('message', (message) => resolve(message as Record<string, number>)));
   await publishFor(seconds * 1000);
+  const exited = once(child, 'exit');
   child.send('stop');
   const refusals = await outcomes;
+  await exited;
   const attempts = Object.values(refusals).reduce((sum, count) => sum + count, 0);
   const flooded = phase;
 

@@ -37,9 +37,43 @@ export function openApiOptions(): FastifyDynamicSwaggerOptions {
     transformObject: (document) => {
       if (!('openapiObject' in document)) throw new Error('Herald writes an OpenAPI 3 document, not Swagger 2');
       // The document is plain JSON that @fastify/swagger built; its typed form is what it returns.
-      return hoistSharedSchemas(document.openapiObject as unknown as JsonObject) as typeof document.openapiObject;
+      const openapi = withOptionalInputs(document.openapiObject as unknown as JsonObject);
+      return hoistSharedSchemas(openapi) as typeof document.openapiObject;
     },
   };
+}
+
+/**
+ * What a client may leave out is not required in the document. @fastify/swagger marks a query parameter required
+ * when its schema is, but one with a default (`limit`, `status`) is filled in when absent; and a body whose schema
+ * admits null (mark-all-read's) may be absent altogether.
+ */
+export function withOptionalInputs(document: JsonObject): JsonObject {
+  const paths = (document['paths'] ?? {}) as Record<string, Record<string, JsonObject>>;
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item)) {
+      if (!isObject(operation)) continue;
+      for (const parameter of Array.isArray(operation['parameters']) ? operation['parameters'] : []) {
+        if (isObject(parameter) && isObject(parameter['schema']) && 'default' in parameter['schema']) parameter['required'] = false;
+      }
+      const body = operation['requestBody'];
+      if (isObject(body) && isObject(body['content']) && Object.values(body['content']).some((media) => isObject(media) && admitsNull(media['schema']))) {
+        body['required'] = false;
+      }
+    }
+  }
+  return document;
+}
+
+function isObject(value: Json | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function admitsNull(schema: Json | undefined): boolean {
+  if (!isObject(schema)) return false;
+  if (schema['type'] === 'null' || (Array.isArray(schema['type']) && schema['type'].includes('null'))) return true;
+  const variants = schema['anyOf'] ?? schema['oneOf'];
+  return Array.isArray(variants) && variants.some(admitsNull);
 }
 
 /**

@@ -103,7 +103,7 @@ function readPem(path: string, variable: string): string {
 
 /** One error in a Kafka client's error tree (MultipleErrors hold `errors`, wrappers a `cause`), with the broker it is about. */
 interface Found {
-  error: { code?: unknown; apiId?: unknown; message?: unknown };
+  error: { code?: unknown; apiId?: unknown; message?: unknown; response?: { mechanisms?: unknown } };
   /** host:port from the nearest "Connection to host:port failed." above it. */
   address?: string;
 }
@@ -125,9 +125,13 @@ export function explainKafkaFailure(error: unknown, config: KafkaConfig): string
     const user = config.sasl ? ` of user "${config.sasl.username}" (${config.sasl.mechanism})` : '';
     return `Kafka${at(refusedLogin)} refused the SASL credentials${user} (HERALD_KAFKA_SASL_USERNAME / HERALD_KAFKA_SASL_PASSWORD)`;
   }
-  const mechanism = has((item) => item.error.apiId === 'UNSUPPORTED_SASL_MECHANISM');
-  if (mechanism) {
-    return `Kafka${at(mechanism)} does not accept the SASL mechanism ${config.sasl?.mechanism ?? ''} (HERALD_KAFKA_SASL_MECHANISM)`.replace('  ', ' ');
+  // The broker's answer to the SASL handshake lists what the listener accepts: nothing, or not this mechanism.
+  const handshake = found.find((item) => Array.isArray(item.error.response?.mechanisms));
+  if (handshake) {
+    const offered = handshake.error.response!.mechanisms as unknown[];
+    if (offered.length === 0) return `Kafka${at(handshake)} takes no SASL login on this listener (HERALD_KAFKA_SASL_MECHANISM)`;
+    const wanted = config.sasl?.mechanism ?? 'Herald asked for';
+    return `Kafka${at(handshake)} does not accept the SASL mechanism ${wanted}; it offers ${offered.join(', ')} (HERALD_KAFKA_SASL_MECHANISM)`;
   }
   const tlsProblem = found.map((item) => ({ item, text: explainTls(code(item), message(item), config) })).find(({ text }) => text !== undefined);
   if (tlsProblem) return `Kafka${at(tlsProblem.item)}: ${tlsProblem.text}`;
@@ -135,9 +139,9 @@ export function explainKafkaFailure(error: unknown, config: KafkaConfig): string
     const wants = config.tls ? 'does not speak TLS; the listener may be plaintext' : 'expects TLS';
     return `Kafka${at(found.find((item) => item.address))} ${wants} (HERALD_KAFKA_TLS)`;
   }
-  const handshake = has((item) => message(item) === 'Cannot find a suitable SASL mechanism.');
-  if (handshake && !config.tls) {
-    return `Kafka${at(handshake)} closed the connection during the SASL handshake; its listener may expect TLS (HERALD_KAFKA_TLS=true)`;
+  const handshakeCut = has((item) => message(item) === 'Cannot find a suitable SASL mechanism.');
+  if (handshakeCut && !config.tls) {
+    return `Kafka${at(handshakeCut)} closed the connection during the SASL handshake; its listener may expect TLS (HERALD_KAFKA_TLS=true)`;
   }
   const network = has((item) => ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code(item)));
   if (network) {

@@ -2,7 +2,8 @@
  * Kafka-to-socket benchmark. Starts a broker (scripts/kafka.sh, unless HERALD_BENCH_KAFKA_BROKERS is set) and
  * `herald start` on the embedded default with HERALD_KAFKA_BROKERS, opens one socket per user, then
  *   1. produces at a fixed rate for a while and measures produce-to-receive latency (p50, p99, max);
- *   2. produces a backlog as fast as the producer goes and measures records stored and delivered per second.
+ *   2. stops Herald, fills a second topic with a backlog, starts Herald on it (same data, the tabs resume after
+ *      their last seq) and measures records stored and delivered per second, first delivery to last.
  *
  *   npx tsx bench/kafka.ts [users=200] [rate=1000] [seconds=10] [backlog=20000]
  */
@@ -26,41 +27,58 @@ function startBroker(): { brokers: string; stop: () => void } {
   return { brokers: /KAFKA_BROKERS=(\S+)/.exec(out)![1]!, stop: () => execFileSync('scripts/kafka.sh', ['stop'], { env }) };
 }
 
+interface Tab {
+  ws: WebSocket;
+  lastSeq: number;
+}
+
 async function main(): Promise<void> {
   const broker = startBroker();
   const admin = new Admin({ clientId: 'bench', bootstrapBrokers: broker.brokers.split(',') });
-  await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
+  const backlogTopic = `${topic}-backlog`;
+  await admin.createTopics({ topics: [topic, backlogTopic], partitions: 3, replicas: 1 });
   await admin.close();
-  const herald = await startHerald({
+  const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-kafka-data-'));
+  const heraldEnv = (consumed: string) => ({
     HERALD_KAFKA_BROKERS: broker.brokers,
-    HERALD_KAFKA_TOPIC: topic,
-    HERALD_KAFKA_GROUP: `${topic}-group`,
+    HERALD_KAFKA_TOPIC: consumed,
+    HERALD_KAFKA_GROUP: `${consumed}-group`,
     HERALD_MAX_CONNECTIONS_PER_ADDRESS: String(users + 10),
+    HERALD_DATA_DIR: dataDir,
   });
-  const wsUrl = `${herald.url.replace('http', 'ws')}/ws/notifications`;
+  let herald = await startHerald(heraldEnv(topic));
 
   let received = 0;
+  let firstAt = 0;
+  let lastAt = 0;
   let latencies: number[] = [];
   let onReceive = (): void => {};
-  const sockets = await Promise.all(
-    Array.from({ length: users }, async (_, index) => {
-      const ws = new WebSocket(`${wsUrl}?token=${await mintToken(BENCH_SECRET, `user-${index}`)}`, { perMessageDeflate: false });
-      ws.on('message', (data: Buffer) => {
-        const text = data.toString();
-        const at = text.indexOf('"sent":');
-        if (at < 0) return;
-        latencies.push(Date.now() - Number(text.slice(at + 7, text.indexOf('}', at))));
-        received++;
-        onReceive();
-      });
-      await new Promise((resolve) => ws.once('open', resolve));
-      return ws;
-    }),
-  );
+  const tokens = await Promise.all(Array.from({ length: users }, (_, index) => mintToken(BENCH_SECRET, `user-${index}`)));
+  /** One tab per user; a tab opened again resumes after the last seq it saw, so that every event is counted once. */
+  const open = (tab: Tab | undefined, index: number): Promise<Tab> => {
+    const since = tab ? `&since=${tab.lastSeq}` : '';
+    const ws = new WebSocket(`${herald.url.replace('http', 'ws')}/ws/notifications?token=${tokens[index]}${since}`, { perMessageDeflate: false });
+    const opened: Tab = { ws, lastSeq: tab?.lastSeq ?? 0 };
+    ws.on('message', (data: Buffer) => {
+      const text = data.toString();
+      const at = text.indexOf('"sent":');
+      if (at < 0) return;
+      const now = Date.now();
+      latencies.push(now - Number(text.slice(at + 7, text.indexOf('}', at))));
+      const seq = /"seq":(\d+)/.exec(text);
+      if (seq) opened.lastSeq = Math.max(opened.lastSeq, Number(seq[1]));
+      firstAt ||= now;
+      lastAt = now;
+      received++;
+      onReceive();
+    });
+    return new Promise((resolve, reject) => ws.once('open', () => resolve(opened)).once('error', reject));
+  };
+  let tabs = await Promise.all(Array.from({ length: users }, (_, index) => open(undefined, index)));
   const producer = new Producer({ clientId: 'bench', bootstrapBrokers: broker.brokers.split(','), serializers: stringSerializers, acks: ProduceAcks.LEADER });
-  const record = (n: number) => {
+  const record = (to: string, n: number) => {
     const user = `user-${n % users}`;
-    return { topic, key: user, value: JSON.stringify({ user_id: user, type: 'new_notification', payload: { n, sent: Date.now() } }) };
+    return { topic: to, key: user, value: JSON.stringify({ user_id: user, type: 'new_notification', payload: { n, sent: Date.now() } }) };
   };
   const waitFor = (count: number) => new Promise<void>((resolve) => {
     onReceive = () => received >= count && resolve();
@@ -73,22 +91,27 @@ async function main(): Promise<void> {
   const end = Date.now() + seconds * 1000;
   while (Date.now() < end) {
     const tickStart = Date.now();
-    await producer.send({ messages: Array.from({ length: perTick }, () => record(sent++)) });
+    await producer.send({ messages: Array.from({ length: perTick }, () => record(topic, sent++)) });
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, 10 - (Date.now() - tickStart))));
   }
   await waitFor(sent);
   latencies.sort((a, b) => a - b);
   const fixedRate = { offeredPerSecond: Math.round(sent / seconds), records: sent, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) };
 
-  // 2. Throughput: a backlog produced at once, timed from the first send until the last record is received.
+  // 2. Backlog: records waiting in a topic before Herald consumes it (a node restarted after an outage), timed
+  // from the first record delivered to the last, so that start-up and the group join are not counted.
+  for (const tab of tabs) tab.ws.terminate();
+  await herald.stop();
+  for (let offset = 0; offset < backlog; offset += 1000) {
+    await producer.send({ messages: Array.from({ length: Math.min(1000, backlog - offset) }, (_, index) => record(backlogTopic, offset + index)) });
+  }
   latencies = [];
   received = 0;
-  const start = performance.now();
-  for (let offset = 0; offset < backlog; offset += 1000) {
-    await producer.send({ messages: Array.from({ length: Math.min(1000, backlog - offset) }, (_, index) => record(offset + index)) });
-  }
+  firstAt = lastAt = 0;
+  herald = await startHerald(heraldEnv(backlogTopic));
+  tabs = await Promise.all(tabs.map((tab, index) => open(tab, index)));
   await waitFor(backlog);
-  const throughput = { records: backlog, perSecond: Math.round(backlog / ((performance.now() - start) / 1000)) };
+  const throughput = { records: backlog, perSecond: Math.round(backlog / Math.max(0.001, (lastAt - firstAt) / 1000)) };
 
   const result = {
     date: new Date().toISOString(),
@@ -97,7 +120,7 @@ async function main(): Promise<void> {
     fixedRate,
     throughput,
   };
-  for (const ws of sockets) ws.terminate();
+  for (const tab of tabs) tab.ws.terminate();
   await producer.close();
   await herald.stop();
   broker.stop();

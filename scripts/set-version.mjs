@@ -3,7 +3,7 @@
  * `node scripts/set-version.mjs <version>`: sets Herald's one version. The four packages (and the inbox app) share
  * it, and each @herald/* dependency between them names exactly it, so that a set of tarballs installs together;
  * `npm version --workspaces` changes the versions but not those dependencies. Then the lock file is refreshed.
- * A release also adds its section to CHANGELOG.md, which scripts/check-packages.mjs looks for.
+ * A release also adds its section to CHANGELOG.md, which scripts/package-rules.ts looks for.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';

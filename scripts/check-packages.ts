@@ -1,32 +1,26 @@
-#!/usr/bin/env node
-/* global fetch */
 /**
  * Herald's four packages as a user gets them: built, packed with `npm pack`, installed from those tarballs into an
  * empty project (third-party dependencies from the registry), then used there: each entry imported, the installed
  * types compiled against, `herald --version` and `herald token` run, and `herald start` serving `/`, its assets and
  * `/healthz` from the installed @herald/server before it is stopped with SIGTERM.
  *
- * Before packing, each manifest is checked for what a published package needs (license, repository, engines,
- * sideEffects, types, the one shared version that scripts/set-version.mjs sets, internal dependencies on exactly
- * it, its CHANGELOG.md section), the LICENSE and README beside it, every bare import of its built code declared,
- * every source map carrying its sources, and no build output left from a source that is gone.
+ * Before packing, the rules of scripts/package-rules.ts: each manifest has what a published package needs and the
+ * one shared version (scripts/set-version.mjs sets it), and each build ships only what it should.
  *
- * `node scripts/check-packages.mjs` (`npm run check:packages`); `--keep` leaves the temporary directory, `--no-build`
- * packs what is built already. It prints
- * a line per step, and on the first failure one line `check-packages: FAILED: ...` and exits 1.
+ * `npm run check:packages` (tsx scripts/check-packages.ts); `--keep` leaves the temporary directory, `--no-build`
+ * packs what is built already. It prints a line per step, and on the first failure one line
+ * `check-packages: FAILED: ...` and exits 1.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
+import { buildProblems, manifestProblems, PACKAGES } from './package-rules.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PACKAGES = ['protocol', 'client', 'react', 'server'];
 /** One export each entry must have: an import that resolves to an empty or wrong module fails here. */
-const ENTRY_EXPORTS = {
+const ENTRY_EXPORTS: Record<string, string> = {
   '@herald/protocol': 'CloseCode',
   '@herald/client': 'HeraldClient',
   '@herald/react': 'useNotifications',
@@ -37,97 +31,43 @@ const keep = process.argv.includes('--keep');
 const build = !process.argv.includes('--no-build');
 
 class CheckFailed extends Error {}
-const failIf = (condition, message) => {
+const failIf = (condition: boolean, message: string): void => {
   if (condition) throw new CheckFailed(message);
 };
-const step = (text) => console.log(`check-packages: ${text}`);
+const step = (text: string): void => console.log(`check-packages: ${text}`);
 
 /** Runs a command to completion; a non-zero exit fails the check with its last output lines. */
-function run(command, args, options = {}) {
+function run(command: string, args: string[], options: SpawnSyncOptions = {}): string {
   const result = spawnSync(command, args, { encoding: 'utf8', timeout: STEP_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, ...options });
   if (result.status !== 0) {
     const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
     if (output) console.error(output);
     throw new CheckFailed(`\`${command} ${args.join(' ')}\` exited with ${result.status ?? result.signal ?? result.error?.message}`);
   }
-  return result.stdout;
+  return String(result.stdout);
 }
 
-const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
+const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
 
-function filesUnder(dir) {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name));
-}
-
-/** The package a bare specifier names: `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
-function packageOf(specifier) {
-  const parts = specifier.split('/');
-  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-}
-
-const BUILTINS = new Set(builtinModules);
-const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"]([^'"]+)['"]/g;
-
-function checkManifests() {
-  const rootManifest = readJson(join(ROOT, 'package.json'));
-  const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
-  const server = readJson(join(ROOT, 'packages/server/package.json'));
-  const version = server.version;
-  const app = readJson(join(ROOT, 'apps/inbox/package.json'));
-  failIf(app.version !== version, `apps/inbox/package.json has version ${app.version}; it shares @herald/server's ${version}`);
-  const changelog = readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8');
-  failIf(!new RegExp(`^## ${version.replaceAll('.', '\\.')}(\\s|$)`, 'm').test(changelog), `CHANGELOG.md has no section "## ${version}"`);
-  const names = new Set(PACKAGES.map((name) => `@herald/${name}`));
-  for (const name of PACKAGES) {
-    const dir = join(ROOT, 'packages', name);
-    const manifest = readJson(join(dir, 'package.json'));
-    const where = `packages/${name}/package.json`;
-    failIf(manifest.version !== version, `${where} has version ${manifest.version}; the packages share @herald/server's ${version}`);
-    failIf(manifest.license !== 'MIT', `${where} has license ${JSON.stringify(manifest.license)}, not MIT (the LICENSE file)`);
-    failIf(typeof manifest.description !== 'string' || manifest.description === '', `${where} has no description`);
-    failIf(manifest.repository?.url !== server.repository?.url, `${where}: repository.url differs from @herald/server's`);
-    failIf(manifest.repository?.directory !== `packages/${name}`, `${where}: repository.directory is not packages/${name}`);
-    failIf(manifest.engines?.node !== rootManifest.engines?.node, `${where}: engines.node differs from the root's ${rootManifest.engines?.node}`);
-    failIf(typeof manifest.sideEffects !== 'boolean', `${where} has no sideEffects field`);
-    failIf(typeof manifest.types !== 'string' || manifest.exports?.['.']?.types !== manifest.types, `${where}: types is missing or differs from exports`);
-    failIf(!existsSync(join(dir, manifest.types)), `${where}: types names ${manifest.types}, which is not built`);
-    failIf(!existsSync(join(dir, 'README.md')), `packages/${name} has no README.md`);
-    failIf(!existsSync(join(dir, 'LICENSE')) || readFileSync(join(dir, 'LICENSE'), 'utf8') !== license, `packages/${name}/LICENSE is not the root LICENSE`);
-
-    const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {}), manifest.name]);
-    for (const [dependency, range] of Object.entries(manifest.dependencies ?? {})) {
-      failIf(names.has(dependency) && range !== version, `${where} depends on ${dependency} ${range}; it must be exactly ${version}`);
-    }
-    for (const file of filesUnder(join(dir, 'dist'))) {
-      const shown = relative(ROOT, file);
-      const source = /^dist\/(?!inbox\/)(.+?)(\.d\.ts|\.js)(\.map)?$/.exec(relative(dir, file));
-      if (source !== null) {
-        const stem = join(dir, 'src', source[1]);
-        failIf(!existsSync(`${stem}.ts`) && !existsSync(`${stem}.tsx`), `${shown} has no source in src/, and would ship: remove packages/${name}/dist and build again`);
-      }
-      if (/\.(js|d\.ts)$/.test(file) && !file.includes('/dist/inbox/')) {
-        for (const [, specifier] of readFileSync(file, 'utf8').matchAll(IMPORT)) {
-          if (specifier.startsWith('.') || specifier.startsWith('node:') || BUILTINS.has(specifier)) continue;
-          failIf(!declared.has(packageOf(specifier)), `${shown} imports ${specifier}, which ${where} does not declare`);
-        }
-      }
-      if (file.endsWith('.map')) {
-        const map = readJson(file);
-        const carried = Array.isArray(map.sourcesContent) && map.sourcesContent.length === map.sources.length && map.sourcesContent.every((text) => typeof text === 'string');
-        failIf(!carried, `${shown} has no sourcesContent: the sources it names are not in the tarball`);
-      }
-    }
-  }
-  step(`manifests, LICENSE, README and imports of ${PACKAGES.length} packages agree (version ${version})`);
+function checkRules(): string {
+  const problems = [...manifestProblems(ROOT), ...buildProblems(ROOT)];
+  if (problems.length > 1) for (const problem of problems) console.error(`check-packages: ${problem}`);
+  failIf(problems.length > 0, `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more, listed above)` : ''}`);
+  const { version } = readJson<{ version: string }>(join(ROOT, 'packages/server/package.json'));
+  step(`manifests, LICENSE, README, CHANGELOG and builds of ${PACKAGES.length} packages agree (version ${version})`);
   return version;
 }
 
-function pack(into) {
+interface PackedEntry {
+  name: string;
+  filename: string;
+  files: Array<{ path: string }>;
+}
+
+function pack(into: string): Record<string, string> {
   const args = ['pack', '--json', '--pack-destination', into, ...PACKAGES.flatMap((name) => ['--workspace', `packages/${name}`])];
-  const packed = JSON.parse(run('npm', args, { cwd: ROOT }));
-  const tarballs = {};
+  const packed = JSON.parse(run('npm', args, { cwd: ROOT })) as PackedEntry[];
+  const tarballs: Record<string, string> = {};
   for (const entry of packed) {
     const files = entry.files.map((file) => file.path);
     for (const needed of ['package.json', 'README.md', 'LICENSE']) failIf(!files.includes(needed), `${entry.name}'s tarball has no ${needed}`);
@@ -145,8 +85,8 @@ function pack(into) {
   return tarballs;
 }
 
-function install(project, tarballs) {
-  const devTypes = readJson(join(ROOT, 'package.json')).devDependencies;
+function install(project: string, tarballs: Record<string, string>): void {
+  const devTypes = readJson<{ devDependencies: Record<string, string> }>(join(ROOT, 'package.json')).devDependencies;
   writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'herald-install-check', private: true, type: 'module' }, null, 2)}\n`);
   // The types the installed declarations refer to (Node's and React's), as a TypeScript user would have them.
   const typePackages = ['@types/node', '@types/react'].map((name) => `${name}@${devTypes[name]}`);
@@ -154,7 +94,7 @@ function install(project, tarballs) {
   step('installed the tarballs into an empty project');
 }
 
-function checkImports(project, version) {
+function checkImports(project: string, version: string): void {
   const script = Object.entries(ENTRY_EXPORTS)
     .map(([name, exported]) => `if (!('${exported}' in await import('${name}'))) throw new Error('${name} has no export ${exported}');`)
     .join('\n');
@@ -169,24 +109,24 @@ function checkImports(project, version) {
 }
 
 /** `herald start` from the installed package: serves `/` (the page shipped inside it) and /healthz, stops on SIGTERM. */
-async function checkServer(project) {
-  const env = { ...process.env, HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_DATA_DIR: join(project, 'data'), NODE_ENV: 'development' };
+async function checkServer(project: string): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_DATA_DIR: join(project, 'data'), NODE_ENV: 'development' };
   for (const name of Object.keys(env)) if (name.startsWith('HERALD_') && !['HERALD_HOST', 'HERALD_PORT', 'HERALD_DATA_DIR'].includes(name)) delete env[name];
   const token = run(join(project, 'node_modules/.bin/herald'), ['token', 'alice', '--ttl', '5m'], { cwd: project, env }).trim();
   failIf(!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token), 'the installed herald token printed no token');
 
   const child = spawn(join(project, 'node_modules/.bin/herald'), ['start'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   try {
-    const url = await new Promise((resolve, reject) => {
+    const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new CheckFailed('the installed herald start did not log "Herald is listening" within 30 s')), 30_000);
-      const onData = (chunk) => {
+      const onData = (chunk: Buffer): void => {
         output += chunk;
         for (const line of output.split('\n')) {
           try {
-            const entry = JSON.parse(line);
-            if (entry.msg === 'Herald is listening') {
+            const entry = JSON.parse(line) as { msg?: unknown; url?: string };
+            if (entry.msg === 'Herald is listening' && typeof entry.url === 'string') {
               clearTimeout(timer);
               resolve(entry.url);
             }
@@ -196,7 +136,7 @@ async function checkServer(project) {
         }
       };
       child.stdout.on('data', onData);
-      child.stderr.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk));
       void exited.then(({ code, signal }) => {
         clearTimeout(timer);
         reject(new CheckFailed(`the installed herald start exited (${code ?? signal}) before listening: ${output.trim().split('\n').slice(-3).join(' | ')}`));
@@ -214,8 +154,8 @@ async function checkServer(project) {
     failIf(inbox.status !== 200, `GET /notifications/unread-count with the installed herald token answered ${inbox.status}`);
     await inbox.arrayBuffer();
     child.kill('SIGTERM');
-    const stopped = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve(undefined), 15_000))]);
-    failIf(stopped === undefined, 'the installed herald start did not stop within 15 s of SIGTERM');
+    const stopped = await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 15_000))]);
+    if (stopped === undefined) throw new CheckFailed('the installed herald start did not stop within 15 s of SIGTERM');
     failIf(stopped.code !== 0, `the installed herald start exited with ${stopped.code ?? stopped.signal} on SIGTERM`);
     step(`herald start from the installed @herald/server served /, its assets, /healthz and a token's inbox at ${url}, and stopped on SIGTERM`);
   } finally {
@@ -230,7 +170,7 @@ try {
     step('building (npm run build)');
     run('npm', ['run', 'build'], { cwd: ROOT });
   }
-  const version = checkManifests();
+  const version = checkRules();
   const tarballs = pack(work);
   const project = join(work, 'project');
   mkdirSync(project);
@@ -240,7 +180,7 @@ try {
   const sizes = Object.values(tarballs).map((file) => `${Math.round(statSync(file).size / 1024)} KiB`);
   step(`ok: 4 packages (${sizes.join(', ')}) install and run from their tarballs, in ${Math.round((Date.now() - started) / 1000)} s`);
 } catch (error) {
-  console.error(`check-packages: FAILED: ${error instanceof CheckFailed ? error.message : error.stack}`);
+  console.error(`check-packages: FAILED: ${error instanceof CheckFailed ? error.message : (error as Error).stack}`);
   process.exitCode = 1;
 } finally {
   if (keep || process.exitCode) console.error(`check-packages: the packed and installed files are in ${work}`);

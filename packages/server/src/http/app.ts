@@ -5,8 +5,10 @@ import type { Logger } from 'pino';
 import { countClientErrors } from './client-errors.js';
 import { handleError } from './error-handler.js';
 import { inboxPage, type InboxPageOptions } from './inbox-page.js';
+import { openApiOptions } from './openapi.js';
 import { opsRoutes, type OpsRoutesOptions } from './ops-routes.js';
 import { publishRoutes, type PublishRoutesOptions } from './publish-routes.js';
+import { observeRequestDurations } from './request-metrics.js';
 import { userRoutes, type UserRoutesOptions } from './user-routes.js';
 import { createValidatorCompiler } from './validator-compiler.js';
 
@@ -38,6 +40,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     },
   });
   countClientErrors(app.server, options.ops.metrics);
+  observeRequestDurations(app, options.ops.metrics);
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(handleError);
   // One hook for every response, publish included:
@@ -55,18 +58,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     // With no list configured the API answers any origin; it needs a bearer token anyway, never cookies.
     origin: options.allowedOrigins.length > 0 ? options.allowedOrigins : true,
   });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Herald', description: 'Real-time notification gateway: inbox and publish API', version: '0.1.0' },
-      components: {
-        securitySchemes: {
-          userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "A user's JWT; sub is the user id" },
-          apiKey: { type: 'http', scheme: 'bearer', description: 'HERALD_API_KEY, for server-to-server publish' },
-        },
-      },
-    },
-  });
+  await app.register(swagger, openApiOptions());
   await app.register(opsRoutes, options.ops);
   await app.register(userRoutes, options.user);
   await app.register(publishRoutes, options.publish);

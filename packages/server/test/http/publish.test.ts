@@ -236,8 +236,12 @@ describe.each(databaseKinds)('the publish API (%s)', (kind) => {
   it('documents both bodies in /openapi.json with the schemas their decoders check', async () => {
     const doc = (await httpRequest(gateway.baseUrl, '/openapi.json', { method: 'GET' })).body;
     const bodyOf = (path: string) => doc.paths[path].post.requestBody;
-    expect(bodyOf('/publish')).toMatchObject({ required: true, content: { 'application/json': { schema: asDocumented(PublishBody) } } });
-    expect(bodyOf('/broadcast')).toMatchObject({ required: true, content: { 'application/json': { schema: asDocumented(BroadcastBody) } } });
+    // Each body is a shared schema, under components.
+    const schemaOf = (path: string) => doc.components.schemas[bodyOf(path).content['application/json'].schema.$ref.replace('#/components/schemas/', '')];
+    expect(bodyOf('/publish')).toMatchObject({ required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/PublishRequest' } } } });
+    expect(schemaOf('/publish')).toMatchObject(asDocumented(PublishBody) as object);
+    expect(bodyOf('/broadcast')).toMatchObject({ required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/BroadcastRequest' } } } });
+    expect(schemaOf('/broadcast')).toMatchObject(asDocumented(BroadcastBody) as object);
   });
 
   it('broadcasts to every open tab of every connected user, without storing it', async () => {

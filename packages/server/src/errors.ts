@@ -24,8 +24,15 @@ export const ERROR_POLICY: { readonly [Code in ErrorCode]: ErrorPolicy } = {
   [ErrorCode.UnknownType]: { status: 400, closeCode: CloseCode.PolicyViolation, retryable: false },
   [ErrorCode.BadRequest]: { status: 400, closeCode: CloseCode.PolicyViolation, retryable: false },
   [ErrorCode.Unauthorized]: { status: 401, closeCode: CloseCode.Unauthorized, retryable: false },
+  [ErrorCode.Forbidden]: { status: 403, closeCode: CloseCode.PolicyViolation, retryable: false },
   [ErrorCode.NotFound]: { status: 404, closeCode: CloseCode.PolicyViolation, retryable: false },
+  [ErrorCode.MethodNotAllowed]: { status: 405, closeCode: CloseCode.PolicyViolation, retryable: false },
+  // Sent as slowly again, the same request times out again; these HTTP-only codes never end a WebSocket.
+  [ErrorCode.RequestTimeout]: { status: 408, closeCode: CloseCode.PolicyViolation, retryable: false },
   [ErrorCode.PayloadTooLarge]: { status: 413, closeCode: CloseCode.MessageTooBig, retryable: false },
+  [ErrorCode.UnsupportedMediaType]: { status: 415, closeCode: CloseCode.PolicyViolation, retryable: false },
+  [ErrorCode.UpgradeRequired]: { status: 426, closeCode: CloseCode.PolicyViolation, retryable: false },
+  [ErrorCode.HeadersTooLarge]: { status: 431, closeCode: CloseCode.PolicyViolation, retryable: false },
   [ErrorCode.Unavailable]: { status: 503, closeCode: CloseCode.InternalError, retryable: true },
   [ErrorCode.Internal]: { status: 500, closeCode: CloseCode.InternalError, retryable: true },
 };

@@ -1,9 +1,10 @@
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CloseCode, ErrorCode, SUBPROTOCOL, WS_PATH } from '@herald/protocol';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenVerifier, VerifiedToken } from '../auth/token-verifier.js';
+import { rawErrorResponse } from '../http/error-response.js';
 import type { Metrics } from '../metrics.js';
 import { fail, ok, type Result } from '../result.js';
 import { handshakeToken } from './handshake-token.js';
@@ -85,7 +86,7 @@ export class UpgradeGate {
       maxWaitMs: options.headersTimeoutMs,
       run: (pending) => this.handshake(pending),
       gone: (pending) => pending.socket.destroyed,
-      expire: (pending) => this.reject(pending.socket, 503, 'handshakes'),
+      expire: (pending) => this.reject(pending.socket, 'handshakes'),
       waitingChanged: (count) => options.metrics.handshakesQueued.set(count),
     });
   }
@@ -109,7 +110,7 @@ export class UpgradeGate {
   /** Refuses every upgrade from now on (503), and those waiting for a slot. */
   stop(): void {
     this.stopped = true;
-    for (const pending of this.queue.takeWaiting()) this.reject(pending.socket, 503, 'draining');
+    for (const pending of this.queue.takeWaiting()) this.reject(pending.socket, 'draining');
   }
 
   /** After stop and once the connections are gone. */
@@ -119,10 +120,10 @@ export class UpgradeGate {
 
   private route(pending: PendingUpgrade): void {
     const { request, socket, url } = pending;
-    if (url.pathname !== WS_PATH) return this.reject(socket, 404, 'not_found');
-    if (this.stopped) return this.reject(socket, 503, 'draining');
-    if (!this.originAllowed(request.headers.origin)) return this.reject(socket, 403, 'origin');
-    if (!this.queue.offer(pending)) this.reject(socket, 503, 'handshakes');
+    if (url.pathname !== WS_PATH) return this.reject(socket, 'not_found');
+    if (this.stopped) return this.reject(socket, 'draining');
+    if (!this.originAllowed(request.headers.origin)) return this.reject(socket, 'origin');
+    if (!this.queue.offer(pending)) this.reject(socket, 'handshakes');
   }
 
   /** One handshake within the budget; never rejects, so its slot is always given back. */
@@ -133,7 +134,7 @@ export class UpgradeGate {
       if (socket.destroyed) return;
       // A drain may have begun while the token was being verified: this one is refused like any other upgrade
       // during a drain, instead of joining after the 1012s went out and being cut off without one.
-      if (this.stopped) return this.reject(socket, 503, 'draining');
+      if (this.stopped) return this.reject(socket, 'draining');
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         // The socket is the WebSocket's now, and ws destroys it on an error itself: a second listener kept for
         // the connection's whole life would only cost memory.
@@ -181,22 +182,29 @@ export class UpgradeGate {
     return allowed.length === 0 || origin === undefined || allowed.includes(origin);
   }
 
-  private reject(socket: Duplex, status: 403 | 404 | 503, reason: string): void {
+  /** An upgrade refused before the handshake, in Herald's error shape, counted under `reason`. */
+  private reject(socket: Duplex, reason: keyof typeof REFUSALS): void {
     this.options.metrics.refusedConnections.inc({ reason });
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const [code, message] = REFUSALS[reason];
+    socket.end(rawErrorResponse(code, message));
   }
 
   /** A malformed upgrade, answered in Herald's error shape and counted as `bad_request`. */
   private refuseMalformed(socket: Duplex, message: string, status: 400 | 405 = 400): void {
     this.options.metrics.refusedConnections.inc({ reason: 'bad_request' });
-    const body = JSON.stringify({ error: ErrorCode.BadRequest, message });
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-        // RFC 6455 §4.4: a refused handshake names the version the server speaks.
-        `Sec-WebSocket-Version: 13\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
+    const code = status === 405 ? ErrorCode.MethodNotAllowed : ErrorCode.BadRequest;
+    // RFC 6455 §4.4: a refused handshake names the version the server speaks.
+    socket.end(rawErrorResponse(code, message, { 'sec-websocket-version': '13', ...(status === 405 && { allow: 'GET' }) }));
   }
 }
+
+/** What an upgrade refused before the handshake is told, by the reason it is counted under. */
+const REFUSALS = {
+  not_found: [ErrorCode.NotFound, `No WebSocket endpoint at this path; Herald's is ${WS_PATH}`],
+  origin: [ErrorCode.Forbidden, 'This Origin is not in HERALD_ALLOWED_ORIGINS'],
+  draining: [ErrorCode.Unavailable, 'Herald is shutting down; reconnect'],
+  handshakes: [ErrorCode.Unavailable, 'Too many WebSocket handshakes at once; reconnect'],
+} as const satisfies Record<string, readonly [ErrorCode, string]>;
 
 /** Nothing is left to clean up on a refused socket, and ws destroys it on the error itself. */
 function ignoreError(): void {}

@@ -15,7 +15,7 @@ import { TestClient } from '../helpers/ws-client.js';
  *   herald_http_client_errors_total; `connect`: a CONNECT, 405, the same counter.
  * - `bad_request`, `not_found`, `origin`: Herald's upgrade handler refuses it before the WebSocket exists:
  *   herald_refused_connections_total{reason}.
- * - `route`: not an upgrade at all; fastify's router answers it like any request (no counter).
+ * - `route`: not an upgrade at all; fastify's router answers it like any request (no counter), 426 on the WebSocket path.
  * - `close 4001`: upgraded, then closed for want of a token (herald_auth_failures_total);
  *   `close 1008`: upgraded, then closed for a malformed `since` (herald_refused_connections_total{reason="bad_request"}).
  */
@@ -25,7 +25,7 @@ type Answer =
   | `bad_request ${400 | 405}`
   | 'not_found 404'
   | 'origin 403'
-  | `route ${400 | 404}`
+  | `route ${400 | 404 | 426}`
   | `close ${4001 | 1008}`;
 
 const ORIGIN = 'http://app.example';
@@ -50,7 +50,7 @@ const FORMS: Array<[name: string, request: string, answer: Answer]> = [
   ['a lower-case method', 'get /ws/notifications HTTP/1.1\r\nHost: herald\r\n\r\n', 'parser 400'],
   ['an unknown method on an upgrade', `BREW /ws/notifications HTTP/1.1\r\n${upgradeHeaders()}\r\n`, 'parser 400'],
   ['POST on an upgrade', `POST /ws/notifications HTTP/1.1\r\n${upgradeHeaders()}\r\n`, 'bad_request 405'],
-  ['no HTTP version (HTTP/0.9)', 'GET /ws/notifications\r\n\r\n', 'route 404'],
+  ['no HTTP version (HTTP/0.9)', 'GET /ws/notifications\r\n\r\n', 'route 426'],
   ['HTTP/9.9', 'GET / HTTP/9.9\r\nHost: herald\r\n\r\n', 'parser 400'],
   ['HTTP/2.0 in text on an upgrade', `GET /ws/notifications HTTP/2.0\r\n${upgradeHeaders()}\r\n`, 'close 4001'],
   ['HTTP/1.0 on an upgrade', `GET /ws/notifications HTTP/1.0\r\n${upgradeHeaders()}\r\n`, 'close 4001'],
@@ -107,8 +107,8 @@ const FORMS: Array<[name: string, request: string, answer: Answer]> = [
   ['a Content-Length that is no number', 'POST /publish HTTP/1.1\r\nHost: herald\r\nContent-Length: abc\r\n\r\n', 'parser 400'],
   ['two Content-Lengths', 'POST /publish HTTP/1.1\r\nHost: herald\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 'parser 400'],
   // Upgrade variants
-  ['Upgrade: websocket without Connection: upgrade', handshake(`Upgrade: websocket\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n`), 'route 404'],
-  ['Connection: upgrade without Upgrade', handshake(`Connection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n`), 'route 404'],
+  ['Upgrade: websocket without Connection: upgrade', handshake(`Upgrade: websocket\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n`), 'route 426'],
+  ['Connection: upgrade without Upgrade', handshake(`Connection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n`), 'route 426'],
   ['Sec-WebSocket-Version 99', handshake(`Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 99\r\n`), 'bad_request 400'],
   ['Sec-WebSocket-Version in words', handshake(`Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: thirteen\r\n`), 'bad_request 400'],
   ['no Sec-WebSocket-Key', handshake('Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n'), 'bad_request 400'],

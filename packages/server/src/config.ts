@@ -4,6 +4,7 @@ import envSchema from 'env-schema';
 import Type, { type Static, type TObject, type TOptional, type TSchema } from 'typebox';
 import { StartupError } from './errors.js';
 import { describeSchemaError } from './schema-errors.js';
+import { parseDatabaseUrl } from './store/database-url.js';
 import type { SqliteSynchronous } from './store/open-sqlite.js';
 import { FRAME_OVERHEAD_BYTES } from './transport/frame-size.js';
 
@@ -153,7 +154,7 @@ type Derived = Static<TObject<typeof DERIVED>>;
 const TABLES: Settings[] = [SETTINGS, KAFKA_SETTINGS, CLUSTER_SETTINGS];
 
 /** Every variable Herald reads, with its schema: what env-schema validates. */
-const ENV_SCHEMA = Type.Object({
+export const ENV_SCHEMA = Type.Object({
   ...Object.fromEntries(TABLES.flatMap((table) => Object.values(table).map(({ env, schema }) => [env, schema]))),
   ...DERIVED,
 });
@@ -219,7 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config: Config = {
     ...fields,
     production: derived.NODE_ENV === 'production',
-    databaseUrl: derived.HERALD_DATABASE_URL ?? `${fields.dataDir}/herald.db`,
+    databaseUrl: databaseUrl(derived.HERALD_DATABASE_URL, fields.dataDir),
     allowedOrigins: parseOrigins(derived.HERALD_ALLOWED_ORIGINS),
     kafka: derived.HERALD_KAFKA_BROKERS ? kafkaConfig(derived.HERALD_KAFKA_BROKERS, derived, raw) : undefined,
     cluster: derived.HERALD_REDIS_URL ? clusterConfig(derived.HERALD_REDIS_URL, derived, raw) : undefined,
@@ -314,6 +315,14 @@ function parseEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const errors = (error as { errors?: Parameters<typeof describeSchemaError>[1] }).errors ?? [];
     throw new ConfigError(`Invalid configuration: ${describeSchemaError('', errors)}`);
   }
+}
+
+/** HERALD_DATABASE_URL as it is, once it names a store Herald has; else the SQLite file in HERALD_DATA_DIR. */
+function databaseUrl(configured: string | undefined, dataDir: string): string {
+  if (configured === undefined) return `${dataDir}/herald.db`;
+  const target = parseDatabaseUrl(configured);
+  if (!target.ok) throw new ConfigError(`Invalid configuration: HERALD_DATABASE_URL ${target.error}`);
+  return configured;
 }
 
 function parseOrigins(value: string | undefined): string[] {

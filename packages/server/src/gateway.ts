@@ -22,6 +22,7 @@ import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createStore } from './store/create-store.js';
 import { guardOutages } from './store/outage-guard.js';
+import { databaseStartupError } from './store/startup-error.js';
 import type { Store, StoredEvent } from './store/store.js';
 import type { Connection } from './transport/connection.js';
 import { SocketServer } from './transport/socket-server.js';
@@ -107,7 +108,10 @@ export class Herald {
         }),
     );
     disposers.add('the store', () => store.close());
-    await store.migrate();
+    // The first contact with the configured database: a failure of its URL's making names HERALD_DATABASE_URL.
+    await store.migrate().catch((error: unknown) => {
+      throw (given.store === undefined && databaseStartupError(error)) || error;
+    });
     const hub = new Hub<Connection>({
       maxConnectionsPerUser: config.maxConnectionsPerUser,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,

@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { withDevSecrets } from './dev-secrets.js';
 import { Herald } from './gateway.js';
 import { redactSecretsInText } from './logger.js';
+import { logStartupNotes } from './startup-notes.js';
 
 /** `npm start` / `herald start`: serve until SIGTERM or SIGINT, then stop gracefully and exit 0. */
 export async function serve(): Promise<void> {
@@ -12,14 +13,7 @@ export async function serve(): Promise<void> {
     const address = await herald.listen();
     const base = `http://${address.address}:${address.port}`;
     herald.logger.info({ url: base, database: describeDatabase(config.databaseUrl) }, 'Herald is listening');
-    if (created.jwtSecretFile) {
-      console.log(`No HERALD_JWT_SECRET was set: generated one in ${created.jwtSecretFile}.`);
-    }
-    if (created.apiKeyFile) console.log(`No HERALD_API_KEY was set: generated one in ${created.apiKeyFile}.`);
-    if (!process.env['HERALD_JWT_SECRET'] && !config.jwksUrl) {
-      console.log(`Mint a user token with: npx herald token <user-id>   then open the inbox page at ${base}/?token=<token>`);
-      console.log(`or connect to ws://${address.address}:${address.port}/ws/notifications?token=<token>`);
-    }
+    logStartupNotes(herald.logger, { config, created, env: process.env, address });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

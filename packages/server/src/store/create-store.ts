@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
 import pg from 'pg';
+import { parseDatabaseUrl } from './database-url.js';
 import type { Database } from './schema.js';
 import { GroupCommit } from './group-commit.js';
 import { openSqlite, type SqliteSynchronous } from './open-sqlite.js';
@@ -31,15 +32,17 @@ const SQLITE_CACHED_STATEMENTS = 1_000;
 const SQLITE_GROUP_ITEMS = 1_000;
 
 /**
- * A Store for a database URL: `postgres://` or `postgresql://` is PostgreSQL; anything else is a SQLite file
- * path (a `sqlite:` or `file:` prefix is allowed). Call migrate() before use.
+ * A Store for a database URL: `postgres://` or `postgresql://` is PostgreSQL; a file path is SQLite (a `sqlite:`
+ * or `file:` prefix is allowed); any other scheme is refused (see parseDatabaseUrl). Call migrate() before use.
  */
 export function createStore(databaseUrl: string, options: CreateStoreOptions = {}): Store {
-  if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
-    const kysely = new Kysely<Database>({ dialect: postgresDialect(databaseUrl, options) });
+  const target = parseDatabaseUrl(databaseUrl);
+  if (!target.ok) throw new Error(`The database URL ${target.error}`);
+  if (target.value.kind === 'postgres') {
+    const kysely = new Kysely<Database>({ dialect: postgresDialect(target.value.url, options) });
     return new SqlStore(kysely, new PostgresAppender(kysely));
   }
-  return sqliteStore(sqlitePath(databaseUrl), options.sqliteSynchronous ?? 'full');
+  return sqliteStore(target.value.path, options.sqliteSynchronous ?? 'full');
 }
 
 /**
@@ -74,9 +77,4 @@ function sqliteStore(path: string, synchronous: SqliteSynchronous): Store {
     if (db.open) db.close();
   };
   return new SqlStore(kysely, new GroupCommit(new SqliteAppender(db, kysely), SQLITE_GROUP_ITEMS), release);
-}
-
-/** `sqlite:///var/lib/herald.db` and `file:data/herald.db` name the same files as the bare paths. */
-function sqlitePath(databaseUrl: string): string {
-  return databaseUrl.replace(/^(sqlite|file):(\/\/)?/i, '');
 }

@@ -19,7 +19,8 @@ export interface SocketEvents {
   /** A WebSocket ping or pong control frame (ws answers a ping by itself). */
   control(connection: Connection): void;
   error(connection: Connection, error: Error): void;
-  close(connection: Connection): void;
+  /** The socket closed, with the code of its close frame (1006 when it ended without one). */
+  close(connection: Connection, code: number): void;
 }
 
 /**
@@ -37,8 +38,8 @@ export function sharedListeners(events: SocketEvents) {
     error(this: WebSocket, error: Error): void {
       events.error(connectionOf(this), error);
     },
-    close(this: WebSocket): void {
-      events.close(connectionOf(this));
+    close(this: WebSocket, code: number): void {
+      events.close(connectionOf(this), code);
     },
   };
 }

@@ -50,7 +50,7 @@ export class SocketServer {
     // ws reports control frames (ping, pong) apart from messages, and answers a ping itself; both count against
     // the same bucket as every other frame.
     control: (connection) => this.onControlFrame(connection),
-    close: (connection) => this.onClose(connection),
+    close: (connection, code) => this.onClose(connection, code),
   });
 
   constructor(private readonly options: SocketServerOptions) {
@@ -62,6 +62,10 @@ export class SocketServer {
       ping: (connection) => connection.send(PING_FRAME),
       expire: (connection) => {
         options.metrics.drops.inc({ reason: 'idle' });
+        options.logger.debug(
+          { connection: connection.id, user: connection.userId, idleMs: Date.now() - connection.lastSeenAt },
+          'websocket idle: terminated',
+        );
         connection.terminate();
       },
       deadline: (connection, now) => this.onTokenDeadline(connection, now),
@@ -107,6 +111,8 @@ export class SocketServer {
     const connection = new Connection(this.nextId++, token.userId, address, ws, this.options.maxBufferedBytes, metrics, Date.now());
     connection.deadlineAt = expiryMs(token);
     attachConnection(ws, connection);
+    // Who and from where, never the token: it stays in the upgrade (see UpgradeGate).
+    this.options.logger.debug({ connection: connection.id, user: token.userId, address, since }, 'websocket opened');
     ws.on('message', this.listeners.message);
     ws.on('ping', this.listeners.control);
     ws.on('pong', this.listeners.control);
@@ -119,7 +125,8 @@ export class SocketServer {
     await sync.open(connection, since);
   }
 
-  private onClose(connection: Connection): void {
+  private onClose(connection: Connection, code: number): void {
+    this.options.logger.debug({ connection: connection.id, user: connection.userId, code }, 'websocket closed');
     connection.markClosed();
     this.wheel.remove(connection);
     this.options.hub.remove(connection);

@@ -50,9 +50,11 @@ const PREPARE_TIMEOUT_MS = 10_000;
  * the client gives every request 30 s (its requestTimeout). With the client's defaults (a 60 s session) a
  * gateway restarted after kill -9 found its dead predecessor still in the group, and its join timed out before
  * the coordinator dropped that member. Sessions and rebalances shorter than the request timeout let a join always
- * finish: a dead member is noticed within 10 s, and its partitions are taken over then.
+ * finish: a dead member is noticed within 10 s, and its partitions are taken over then. A member learns of a
+ * rebalance (a node joining or leaving) from its next heartbeat, and the group's partitions wait until the last
+ * member has rejoined: a heartbeat every second makes that wait about a second rather than three.
  */
-const GROUP_TIMEOUTS = { sessionTimeout: 10_000, rebalanceTimeout: 20_000, heartbeatInterval: 3_000 };
+const GROUP_TIMEOUTS = { sessionTimeout: 10_000, rebalanceTimeout: 20_000, heartbeatInterval: 1_000 };
 
 /**
  * Consumes the notifications topic into the one Delivery pipeline, at least once and in order per partition.

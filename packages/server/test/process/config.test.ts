@@ -85,6 +85,10 @@ describe('loadConfig', () => {
       group: 'herald',
       deadLetterTopic: 'notifications.dlq',
       batchSize: 500,
+      createTopics: true,
+      format: 'json',
+      sasl: undefined,
+      tls: undefined,
     });
     expect(
       loadConfig({
@@ -93,8 +97,20 @@ describe('loadConfig', () => {
         HERALD_KAFKA_GROUP: 'eu',
         HERALD_KAFKA_DLQ_TOPIC: 'events-bad',
         HERALD_KAFKA_BATCH_SIZE: '50',
+        HERALD_KAFKA_CREATE_TOPICS: 'false',
+        HERALD_KAFKA_FORMAT: 'headers',
       }).kafka,
-    ).toStrictEqual({ brokers: ['k1:9092'], topic: 'events', group: 'eu', deadLetterTopic: 'events-bad', batchSize: 50 });
+    ).toStrictEqual({
+      brokers: ['k1:9092'],
+      topic: 'events',
+      group: 'eu',
+      deadLetterTopic: 'events-bad',
+      batchSize: 50,
+      createTopics: false,
+      format: 'headers',
+      sasl: undefined,
+      tls: undefined,
+    });
   });
 
   it('reads the replay page size and the resync concurrency, bounds included', () => {

@@ -143,3 +143,8 @@ export async function produceRaw(topic: string, records: RawRecord[]): Promise<v
     await producer.close();
   }
 }
+
+/** Herald's variables for consuming `topic` from the test broker, in a consumer group of its own. */
+export function kafkaEnv(topic: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { HERALD_KAFKA_BROKERS: kafkaBrokers().join(','), HERALD_KAFKA_TOPIC: topic, HERALD_KAFKA_GROUP: `${topic}-group`, ...extra };
+}

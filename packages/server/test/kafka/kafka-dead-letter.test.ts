@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { databaseKinds, dropDatabase, freshDatabaseUrl, type DatabaseKind } from '../helpers/databases.js';
 import { startGateway, uniqueUser, type TestGateway } from '../helpers/gateway.js';
 import { httpRequest } from '../helpers/http-request.js';
-import { createTopic, freshTopicName, kafkaBrokers, produceRaw, readTopic } from '../helpers/kafka.js';
+import { createTopic, freshTopicName, kafkaEnv, produceRaw, readTopic } from '../helpers/kafka.js';
 import { metricValue } from '../helpers/metric-value.js';
 import { pgClient } from '../helpers/pg-client.js';
 import { waitUntil } from '../helpers/wait-until.js';
@@ -13,12 +13,6 @@ import { waitUntil } from '../helpers/wait-until.js';
 
 const goodValue = (user: string, n: number) => JSON.stringify({ user_id: user, type: 'new_notification', payload: { n } });
 
-const kafkaEnv = (topic: string, extra: Record<string, string> = {}) => ({
-  HERALD_KAFKA_BROKERS: kafkaBrokers().join(','),
-  HERALD_KAFKA_TOPIC: topic,
-  HERALD_KAFKA_GROUP: `${topic}-group`,
-  ...extra,
-});
 
 const listed = async (gateway: TestGateway, user: string): Promise<number[]> =>
   (await gateway.asUser(user, '/notifications?limit=100')).body.items.map((item: any) => item.payload.n).reverse();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, uniqueUser, type TestGateway } from '../helpers/gateway.js';
-import { createTopic, freshTopicName, kafkaBrokers, produceRaw, readTopic } from '../helpers/kafka.js';
+import { createTopic, freshTopicName, kafkaBrokers, kafkaEnv, produceRaw, readTopic } from '../helpers/kafka.js';
 import { waitUntil } from '../helpers/wait-until.js';
 import { TestClient } from '../helpers/ws-client.js';
 
@@ -20,12 +20,7 @@ describe('consuming an existing topic with HERALD_KAFKA_FORMAT=headers', () => {
     const topic = freshTopicName();
     await createTopic(topic, 2);
     gateway = await startGateway('sqlite', {
-      env: {
-        HERALD_KAFKA_BROKERS: kafkaBrokers().join(','),
-        HERALD_KAFKA_TOPIC: topic,
-        HERALD_KAFKA_GROUP: `${topic}-group`,
-        HERALD_KAFKA_FORMAT: 'headers',
-      },
+      env: kafkaEnv(topic, { HERALD_KAFKA_FORMAT: 'headers' }),
     });
     const user = uniqueUser('headers');
     tab = await TestClient.open(gateway.wsUrl, await gateway.token(user), 0);

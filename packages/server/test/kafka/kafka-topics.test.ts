@@ -7,7 +7,7 @@ import { startGateway, TEST_API_KEY, TEST_SECRET, uniqueUser, type TestGateway }
 import { mintToken } from '../../src/auth/mint-token.js';
 import { cleanEnv, runHerald, startHerald, type StartedHerald } from '../helpers/herald-process.js';
 import { httpRequest } from '../helpers/http-request.js';
-import { createTopic, freshTopicName, kafkaBrokers, produce, readTopic, withAdmin } from '../helpers/kafka.js';
+import { createTopic, freshTopicName, kafkaEnv, produce, readTopic, withAdmin } from '../helpers/kafka.js';
 import { metricValue } from '../helpers/metric-value.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
@@ -16,12 +16,6 @@ import { waitUntil } from '../helpers/wait-until.js';
 
 const good = (user: string, n: number) => ({ key: user, value: { user_id: user, type: 'new_notification', payload: { n } } });
 
-const kafkaEnv = (topic: string, extra: Record<string, string> = {}) => ({
-  HERALD_KAFKA_BROKERS: kafkaBrokers().join(','),
-  HERALD_KAFKA_TOPIC: topic,
-  HERALD_KAFKA_GROUP: `${topic}-group`,
-  ...extra,
-});
 
 const topicShape = (topic: string) =>
   withAdmin(async (admin) => {

@@ -37,10 +37,36 @@ export function openApiOptions(): FastifyDynamicSwaggerOptions {
     transformObject: (document) => {
       if (!('openapiObject' in document)) throw new Error('Herald writes an OpenAPI 3 document, not Swagger 2');
       // The document is plain JSON that @fastify/swagger built; its typed form is what it returns.
-      const openapi = withOptionalInputs(document.openapiObject as unknown as JsonObject);
+      const openapi = withResponseDescriptions(withOptionalInputs(document.openapiObject as unknown as JsonObject));
       return hoistSharedSchemas(openapi) as typeof document.openapiObject;
     },
   };
+}
+
+/** What each status means on every route; @fastify/swagger would call each a "Default Response". */
+const RESPONSE_DESCRIPTIONS: Record<string, string> = {
+  '200': 'Done',
+  '400': 'The request is malformed (bad_request); the message names the field',
+  '401': 'No token, or one Herald refuses (error unauthorized); the message says why',
+  '413': 'The body, or an item whose frame would exceed HERALD_MAX_BUFFERED_BYTES, is too large (payload_too_large)',
+  '415': 'The body is not application/json (unsupported_media_type)',
+  '503': 'The database cannot be reached right now, or Herald is shutting down (unavailable): retry with backoff',
+};
+
+/** Replaces @fastify/swagger's placeholder description of each response with what the status means here. */
+export function withResponseDescriptions(document: JsonObject): JsonObject {
+  const paths = (document['paths'] ?? {}) as Record<string, Record<string, JsonObject>>;
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item)) {
+      const responses = isObject(operation) ? operation['responses'] : undefined;
+      if (!isObject(responses)) continue;
+      for (const [status, response] of Object.entries(responses)) {
+        const described = RESPONSE_DESCRIPTIONS[status];
+        if (isObject(response) && response['description'] === 'Default Response' && described) response['description'] = described;
+      }
+    }
+  }
+  return document;
 }
 
 /**

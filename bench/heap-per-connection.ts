@@ -49,6 +49,7 @@ const server = await target.start();
 const load = LoadGenerator.start(n);
 try {
   await load.prepare(kind as ServerKind, n, `heap-${Date.now().toString(36)}`);
+  if (!server.inspectorUrl) throw new Error(`${kind} has no inspector: heap snapshots are for the Node.js servers`);
   const before = await heapByName(server.inspectorUrl);
   await load.open(server.url.replace('http', 'ws'), 250);
   await new Promise((resolve) => setTimeout(resolve, 1000));

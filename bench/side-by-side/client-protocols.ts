@@ -5,9 +5,10 @@ import type { ServerKind } from './servers.js';
 export type FrameKind = 'event' | 'ready' | 'other';
 
 /**
- * How the load generator speaks to one kind of server over a plain `ws` client: the same client for all three,
+ * How the load generator speaks to one kind of server over a plain `ws` client: the same client for all of them,
  * so that differences are the servers'. Frames are classified by their first bytes or a substring, never by
- * JSON.parse: the load generator must stay cheaper than the server it measures.
+ * JSON.parse: the load generator must stay cheaper than the server it measures. A frame may carry several events
+ * (Centrifugo puts up to 16 messages in one): the load generator counts every `"sent":` in an event or ready frame.
  */
 export interface ClientProtocol {
   /** The WebSocket URL; `since` is the last seq seen (Herald resumes from it). */
@@ -15,6 +16,8 @@ export interface ClientProtocol {
   protocols(token: string): string[];
   /** True when the WebSocket's open event means authenticated and subscribed. */
   readyOnOpen: boolean;
+  /** What the client sends first, once the WebSocket is open (Centrifugo's connect command). */
+  onOpen?(send: (text: string) => void, token: string): void;
   /** Classifies a frame and answers what needs an answer (pings, Socket.IO's handshake). */
   onFrame(data: Buffer, send: (text: string) => void, token: string): FrameKind;
 }
@@ -54,11 +57,52 @@ const socketio: ClientProtocol = {
   },
 };
 
+// Centrifugo's JSON protocol: the client's first frame is a connect command with the token; the reply to it
+// (id 1) lists the server-side subscriptions, so it means subscribed. Messages in one frame are separated by
+// newlines. The server's ping is an empty object `{}`, answered with one; publications arrive as pushes.
+const CENTRIFUGO_PUSH = Buffer.from('{"push":');
+const CENTRIFUGO_CONNECTED = Buffer.from('{"id":1,"connect":');
+const CENTRIFUGO_REFUSED = Buffer.from('{"id":1,"error":');
+const CENTRIFUGO_PING = Buffer.from('{}');
+const CENTRIFUGO_PING_LINE = Buffer.from('\n{}');
+
+const centrifugo: ClientProtocol = {
+  url: (base) => `${base}/connection/websocket`,
+  protocols: () => [],
+  readyOnOpen: false,
+  onOpen(send, token) {
+    send(JSON.stringify({ id: 1, connect: { token } }));
+  },
+  onFrame(data, send) {
+    // JSON has no raw newline inside a message, so a ping is a whole frame, the first line or a later line.
+    const pingFirst = data.subarray(0, 2).equals(CENTRIFUGO_PING);
+    if (pingFirst || data.indexOf(CENTRIFUGO_PING_LINE) >= 0) send('{}');
+    // What follows a leading ping is classified as if it came alone (its own ping already answered).
+    const rest = pingFirst ? data.subarray(3) : data;
+    if (rest.subarray(0, CENTRIFUGO_PUSH.length).equals(CENTRIFUGO_PUSH)) return rest.indexOf(SENT_MARK) >= 0 ? 'event' : 'other';
+    if (rest.indexOf(CENTRIFUGO_CONNECTED) >= 0) return 'ready';
+    if (rest.indexOf(CENTRIFUGO_REFUSED) >= 0) throw new Error(`Centrifugo refused the connection: ${rest.toString().slice(0, 200)}`);
+    return 'other';
+  },
+};
+
 export const CLIENT_PROTOCOLS: Record<ServerKind, ClientProtocol> = {
   herald: heraldLike(true),
   ws: heraldLike(false),
   socketio,
+  centrifugo,
+  'centrifugo-history': centrifugo,
 };
+
+/** Calls `each` with the offset of every `"sent":` in a frame; returns how many there were. */
+export function forEachSent(data: Buffer, each?: (markAt: number) => void): number {
+  let count = 0;
+  for (let at = data.indexOf(SENT_MARK); at >= 0; at = data.indexOf(SENT_MARK, at + SENT_MARK.length)) {
+    count++;
+    each?.(at);
+  }
+  return count;
+}
 
 /** Reads the number after `"sent":` without decoding the frame. */
 export function sentAt(data: Buffer, markAt: number): number {

@@ -6,7 +6,7 @@
 import WebSocket from 'ws';
 import { mintToken } from '../../packages/server/src/auth/mint-token.js';
 import { BENCH_SECRET } from '../herald-process.js';
-import { CLIENT_PROTOCOLS, nowMs, sentAt, SENT_MARK, type ClientProtocol } from './client-protocols.js';
+import { CLIENT_PROTOCOLS, forEachSent, nowMs, sentAt, type ClientProtocol } from './client-protocols.js';
 import type { WorkerCommand, WorkerReply, WorkerStats } from './load-messages.js';
 
 interface Client {
@@ -75,23 +75,29 @@ function connect(client: Client): Promise<void> {
       // Jittered, so that refused clients do not come back in one wave.
       setTimeout(() => void connect(client).then(resolve), 100 + Math.random() * 400);
     };
-    ws.on('open', () => protocol.readyOnOpen && becomeReady());
+    const send = (text: string) => ws.send(text);
+    ws.on('open', () => {
+      protocol.onOpen?.(send, client.token);
+      if (protocol.readyOnOpen) becomeReady();
+    });
     ws.on('message', (data: Buffer) => {
       let kind;
       try {
-        kind = protocol.onFrame(data, (text) => ws.send(text), client.token);
+        kind = protocol.onFrame(data, send, client.token);
       } catch {
         return ws.terminate();
       }
-      if (kind === 'ready') return becomeReady();
-      if (kind !== 'event') return;
+      if (kind === 'ready') becomeReady();
+      if (kind === 'other') return;
+      // One frame may carry several events (and a ready frame the first ones, e.g. recovered publications).
       const at = nowMs();
-      client.received++;
-      stats.received++;
+      const count = forEachSent(data, stats.latencies && ((markAt) => recordLatency(at - sentAt(data, markAt))));
+      if (count === 0) return;
+      client.received += count;
+      stats.received += count;
       stats.lastEventAt = at;
       const seqAt = data.indexOf(SEQ_MARK);
       if (seqAt >= 0 && seqAt < 64) client.lastSeq = Number(data.toString('latin1', seqAt + 6, data.indexOf(0x2c, seqAt)));
-      if (stats.latencies) recordLatency(at - sentAt(data, data.indexOf(SENT_MARK)));
     });
     ws.on('error', () => {});
     ws.on('close', () => {

@@ -4,11 +4,18 @@ import { nowMs } from './client-protocols.js';
 /** Herald takes at most 1,000 items in one publish body. */
 export const MAX_BATCH = 1000;
 
-/** Posts the same bodies to Herald and to both peers; every payload carries `sent`, the publisher's clock. */
-export class Publisher {
+/** How the load generator's coordinator publishes to a server; every payload carries `sent`, the publisher's clock. */
+export interface Publisher {
+  /** One `new_notification` for each user, in one request. */
+  publish(users: string[], payload?: Record<string, unknown>): Promise<void>;
+  /** One event to every connection; `users` are all the users, for a server that addresses them by channel. */
+  broadcast(users: string[], payload?: Record<string, unknown>): Promise<void>;
+}
+
+/** Posts Herald's bodies, to Herald and to the Node.js peers that take the same ones. */
+export class HeraldPublisher implements Publisher {
   constructor(private readonly base: string) {}
 
-  /** One `new_notification` for each user, in one body. */
   publish(users: string[], payload: Record<string, unknown> = {}): Promise<void> {
     const sent = nowMs();
     return this.post(
@@ -17,7 +24,7 @@ export class Publisher {
     );
   }
 
-  broadcast(payload: Record<string, unknown> = {}): Promise<void> {
+  broadcast(_users: string[], payload: Record<string, unknown> = {}): Promise<void> {
     return this.post('/broadcast', { type: 'new_notification', payload: { ...payload, sent: nowMs() } });
   }
 

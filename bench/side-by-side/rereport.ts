@@ -13,7 +13,7 @@ for (const file of process.argv.slice(2)) {
   const run = JSON.parse(readFileSync(file, 'utf8')) as SideBySideRun;
   run.comparison = compare(run.results);
   writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
-  writeFileSync(file.replace(/\.json$/, '.md'), markdownTables(run.comparison));
+  writeFileSync(file.replace(/\.json$/, '.md'), markdownTables(run.comparison, run.skipped ?? []));
   writeFileSync(file.replace(/\.json$/, '.svg'), ratioChart(run.comparison, chartTitle(run.options.connections, run.date)));
-  console.log(markdownTables(run.comparison));
+  console.log(markdownTables(run.comparison, run.skipped ?? []));
 }

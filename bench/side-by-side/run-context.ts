@@ -15,24 +15,39 @@ export interface RunContext {
   users: string[];
 }
 
-/** How busy each side was during a measured stretch: shares of one core. */
+/** How busy each side was during a measured stretch: shares of one core, and the server's CPU seconds. */
 export interface CpuFigures {
   serverCpuShare: number;
+  /** CPU seconds (user + system, all threads) the server spent in the stretch: the figure that holds across machines. */
+  serverCpuSeconds: number;
   loadCpuShare: number;
   /** The load generator used (nearly) all of its core: the figure may be the load generator's, not the server's. */
   loadSaturated: boolean;
 }
 
-/** Starts a stretch of measurement: counters reset; returns a function giving the server's CPU share since. */
-export async function startStretch(context: RunContext, recordLatency = false): Promise<() => number> {
+export interface ServerCpu {
+  share: number;
+  seconds: number;
+}
+
+/** Starts a stretch of measurement: counters reset; returns a function giving the server's CPU since. */
+export async function startStretch(context: RunContext, recordLatency = false): Promise<() => ServerCpu> {
   await context.load.reset(recordLatency);
   const cpuBefore = cpuSecondsOf(context.server.pid);
   const wallBefore = performance.now();
-  return () => +((cpuSecondsOf(context.server.pid) - cpuBefore) / ((performance.now() - wallBefore) / 1000)).toFixed(3);
+  return () => {
+    const seconds = cpuSecondsOf(context.server.pid) - cpuBefore;
+    return { seconds: round(seconds, 3), share: round(seconds / ((performance.now() - wallBefore) / 1000), 3) };
+  };
 }
 
-export function cpuFigures(serverCpuShare: number, load: LoadStats): CpuFigures {
-  return { serverCpuShare, loadCpuShare: load.cpuShare, loadSaturated: load.saturated };
+export function cpuFigures(server: ServerCpu, load: LoadStats): CpuFigures {
+  return { serverCpuShare: server.share, serverCpuSeconds: server.seconds, loadCpuShare: load.cpuShare, loadSaturated: load.saturated };
+}
+
+/** `count` things done per second of server CPU; 0 when the server's CPU time did not move (too short to tell). */
+export function perCpuSecond(count: number, server: ServerCpu): number {
+  return server.seconds > 0 ? Math.round(count / server.seconds) : 0;
 }
 
 /** What a stretch that waited for a known number of deliveries yields, whether events or broadcasts. */
@@ -44,6 +59,7 @@ export interface DeliveryFigures extends CpuFigures {
   uneven: boolean;
   seconds: number;
   deliveriesPerSecond: number;
+  deliveriesPerCpuSecond: number;
 }
 
 /** Timed from `startedAt` (epoch ms) to the last delivery received. */
@@ -52,7 +68,7 @@ export function deliveryFigures(
   startedAt: number,
   expected: number,
   perClient: number,
-  serverCpuShare: number,
+  server: ServerCpu,
 ): DeliveryFigures {
   const seconds = (stats.lastEventAt - startedAt) / 1000;
   return {
@@ -61,7 +77,8 @@ export function deliveryFigures(
     uneven: stats.minPerClient !== perClient || stats.maxPerClient !== perClient,
     seconds: +seconds.toFixed(3),
     deliveriesPerSecond: Math.round(stats.received / seconds),
-    ...cpuFigures(serverCpuShare, stats),
+    deliveriesPerCpuSecond: perCpuSecond(stats.received, server),
+    ...cpuFigures(server, stats),
   };
 }
 

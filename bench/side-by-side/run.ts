@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { machine, type Machine } from '../result-file.js';
+import { availableServers, type SkippedServer } from './available-servers.js';
 import type { BenchOptions } from './options.js';
 import { canPin, LOAD_CORE, SERVER_CORE, setPinning } from './pinning.js';
 import { compare, markdownTables, type Comparison } from './report.js';
@@ -16,6 +17,8 @@ export interface SideBySideRun {
   heraldCommit?: string;
   options: BenchOptions;
   results: ServerResult[];
+  /** Servers asked for that could not run here (Centrifugo without Go), with the reason. */
+  skipped: SkippedServer[];
   comparison: Comparison;
   files: { json: string; table: string; chart: string };
 }
@@ -34,11 +37,12 @@ export async function runSideBySide(options: BenchOptions, log = console.log): P
       ? 'not pinned: taskset is missing or there are fewer than 2 cores, so server and load generator share the cores'
       : 'not pinned (--pin=false): server and load generator share the cores';
   log(`side-by-side: ${options.connections} connections; ${pinning}`);
+  const available = availableServers(options, log);
   const results: ServerResult[] = [];
   let fixedRate = options.fixedRate;
-  for (const kind of options.servers) {
+  for (const kind of available.servers) {
     log(`${kind}:`);
-    const result = await runServer(kind, options, fixedRate, log);
+    const result = await runServer(kind, { ...options, centrifugoBinary: available.centrifugoBinary ?? options.centrifugoBinary }, fixedRate, log);
     if (kind === 'ws' && fixedRate === undefined) fixedRate = result.fanout.deliveriesPerSecond / 2;
     results.push(result);
   }
@@ -61,11 +65,12 @@ export async function runSideBySide(options: BenchOptions, log = console.log): P
     heraldCommit: commitOf(options.heraldDir),
     options,
     results,
+    skipped: available.skipped,
     comparison,
     files,
   };
   writeFileSync(files.json, `${JSON.stringify(run, null, 2)}\n`);
-  writeFileSync(files.table, markdownTables(comparison));
+  writeFileSync(files.table, markdownTables(comparison, available.skipped));
   writeFileSync(files.chart, ratioChart(comparison, chartTitle(options.connections, date)));
   return run;
 }

@@ -1,18 +1,49 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { memoryAfterGc, type MemorySample } from './inspector-memory.js';
 import { pinned, SERVER_CORE } from './pinning.js';
 
 export interface ServerProcess {
   url: string;
   pid: number;
-  /** The inspector's WebSocket address, for reading memory after a forced GC. */
-  inspectorUrl: string;
+  /** A Node.js server's inspector (WebSocket address), for CPU profiles; a Go server has none. */
+  inspectorUrl?: string;
+  /** The process's memory after a forced garbage collection, read the way its runtime allows. */
+  memory(): Promise<MemorySample>;
   /** Resolves once the process has exited (SIGTERM, then SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
+
+/** Counts `child` among the servers killServers() kills; resolves when it has exited. */
+export function track(child: ChildProcess): Promise<void> {
+  running.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => running.delete(child));
+  return exited;
+}
+
+/** Everything the server prints, kept in a file of its own when BENCH_SERVER_LOG_DIR is set (for diagnosis). */
+export function keepLog(child: ChildProcess): void {
+  const logDir = process.env['BENCH_SERVER_LOG_DIR'];
+  if (!logDir) return;
+  const log = createWriteStream(join(logDir, `server-${child.pid}.log`));
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
+export function stopper(child: ChildProcess, exited: Promise<void>): (graceMs?: number) => Promise<void> {
+  return async (graceMs = 15_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.kill('SIGTERM');
+    await exited;
+    clearTimeout(kill);
+  };
+}
 
 /** Kills every server this process started; for an interrupted run, so that no server outlives it. */
 export function killServers(): void {
@@ -37,16 +68,9 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
-  // For diagnosis (e.g. NODE_OPTIONS=--trace-gc): everything the server prints, kept in a file of its own.
-  const logDir = process.env['BENCH_SERVER_LOG_DIR'];
-  if (logDir) {
-    const log = createWriteStream(join(logDir, `server-${child.pid}.log`));
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
-  }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => running.delete(child));
+  const exited = track(child);
+  // E.g. with NODE_OPTIONS=--trace-gc.
+  keepLog(child);
   const [url, inspectorUrl] = await Promise.all([
     awaitLine(child, 'stdout', /"url":"(http:\/\/[^"]+)"/),
     awaitLine(child, 'stderr', /Debugger listening on (ws:\/\/\S+)/),
@@ -55,17 +79,12 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     url,
     pid: child.pid!,
     inspectorUrl,
-    stop: async (graceMs = 15_000) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      child.kill('SIGTERM');
-      await exited;
-      clearTimeout(kill);
-    },
+    memory: () => memoryAfterGc(inspectorUrl),
+    stop: stopper(child, exited),
   };
 }
 
-function awaitLine(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<string> {
+export function awaitLine(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
     let buffered = '';
     let found = false;

@@ -2,30 +2,47 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BENCH_API_KEY, BENCH_SECRET } from '../herald-process.js';
+import { spawnCentrifugo } from './centrifugo-process.js';
+import { CentrifugoPublisher } from './centrifugo-publisher.js';
+import { HeraldPublisher, type Publisher } from './publisher.js';
 import { spawnServer, type ServerProcess } from './server-process.js';
 
-export type ServerKind = 'ws' | 'socketio' | 'herald';
+export type ServerKind = 'ws' | 'socketio' | 'centrifugo' | 'centrifugo-history' | 'herald';
 
 /** In this order: the fixed-rate latency run of every server uses half of bare ws's maximum, measured first. */
-export const SERVER_KINDS: readonly ServerKind[] = ['ws', 'socketio', 'herald'];
+export const SERVER_KINDS: readonly ServerKind[] = ['ws', 'socketio', 'centrifugo', 'centrifugo-history', 'herald'];
 
-export const SERVER_LABELS: Record<ServerKind, string> = { ws: 'bare ws', socketio: 'Socket.IO', herald: 'Herald' };
+/** The servers written in Go, which need Go to be built (see bench/peers/centrifugo-install.sh). */
+export const CENTRIFUGO_KINDS: readonly ServerKind[] = ['centrifugo', 'centrifugo-history'];
+
+export const SERVER_LABELS: Record<ServerKind, string> = {
+  ws: 'bare ws',
+  socketio: 'Socket.IO',
+  centrifugo: 'Centrifugo',
+  'centrifugo-history': 'Centrifugo + history',
+  herald: 'Herald',
+};
 
 export interface TargetOptions {
   /** A checkout with Herald built (packages/server/dist); the current one by default. */
   heraldDir: string;
   /** Connections the run will open, so that Herald's per-address limit does not refuse them. */
   connections: number;
+  /** The Centrifugo binary, for the Centrifugo kinds (see bench/peers/centrifugo-binary.ts). */
+  centrifugoBinary?: string;
 }
 
 /** A server kind that can be started, and started again on the same port (and data) for the restart scenario. */
 export interface BenchTarget {
   kind: ServerKind;
   start(port?: number): Promise<ServerProcess>;
+  /** What publishes and broadcasts to this kind of server at `url`. */
+  publisher(url: string): Publisher;
 }
 
 export function createTarget(kind: ServerKind, options: TargetOptions): BenchTarget {
   if (kind === 'herald') return heraldTarget(options);
+  if (kind === 'centrifugo' || kind === 'centrifugo-history') return centrifugoTarget(kind, options);
   const script = resolve('bench/peers', kind === 'ws' ? 'bare-ws-server.ts' : 'socketio-server.ts');
   return {
     kind,
@@ -34,6 +51,18 @@ export function createTarget(kind: ServerKind, options: TargetOptions): BenchTar
         nodeArgs: ['--import', 'tsx', script],
         env: { PORT: String(port), PEER_JWT_SECRET: BENCH_SECRET, PEER_API_KEY: BENCH_API_KEY },
       }),
+    publisher: (url) => new HeraldPublisher(url),
+  };
+}
+
+function centrifugoTarget(kind: 'centrifugo' | 'centrifugo-history', options: TargetOptions): BenchTarget {
+  const binary = options.centrifugoBinary;
+  if (!binary) throw new Error(`${SERVER_LABELS[kind]} needs the Centrifugo binary (bench/peers/centrifugo-install.sh)`);
+  return {
+    kind,
+    start: (port = 0) =>
+      spawnCentrifugo({ binary, mode: kind === 'centrifugo' ? 'plain' : 'history', port, jwtSecret: BENCH_SECRET, apiKey: BENCH_API_KEY }),
+    publisher: (url) => new CentrifugoPublisher(url, BENCH_API_KEY),
   };
 }
 
@@ -56,6 +85,7 @@ function heraldTarget(options: TargetOptions): BenchTarget {
           HERALD_MAX_CONNECTIONS_PER_ADDRESS: String(options.connections + 1000),
         },
       }),
+    publisher: (url) => new HeraldPublisher(url),
   };
 }
 

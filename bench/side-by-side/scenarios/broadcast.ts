@@ -13,7 +13,7 @@ export async function broadcast(context: RunContext): Promise<BroadcastResult> {
   const serverCpu = await startStretch(context);
   const started = performance.timeOrigin + performance.now();
   await inFlight(
-    Array.from({ length: options.broadcasts }, () => () => publisher.broadcast()),
+    Array.from({ length: options.broadcasts }, () => () => publisher.broadcast(users)),
     2,
   );
   const stats = await load.until((now) => now.received >= deliveries, options.waitTimeoutMs);

@@ -1,11 +1,13 @@
-import { memoryAfterGc, type MemorySample } from '../inspector-memory.js';
-import { cpuFigures, round, startStretch, type CpuFigures, type RunContext } from '../run-context.js';
+import type { MemorySample } from '../inspector-memory.js';
+import { cpuFigures, perCpuSecond, round, startStretch, type CpuFigures, type RunContext } from '../run-context.js';
 
 export interface ChurnResult extends CpuFigures {
   connections: number;
   seconds: number;
   /** Connections closed and opened again during the measured stretch. */
   churned: number;
+  /** Connections closed and opened again per second of server CPU. */
+  churnedPerCpuSecond: number;
   /** Memory after a forced GC, with all connections open, before and after the measured stretch. */
   start: MemorySample;
   end: MemorySample;
@@ -23,17 +25,19 @@ export async function churn(context: RunContext): Promise<ChurnResult> {
   const allOpen = () => load.until((now) => now.ready === options.connections, options.waitTimeoutMs);
   if (options.churnWarmupSeconds > 0) await load.churn(options.churnWarmupSeconds, options.churnPerSecond);
   await allOpen();
-  const start = await memoryAfterGc(context.server.inspectorUrl);
+  const start = await context.server.memory();
   const serverCpu = await startStretch(context);
   const churned = await load.churn(options.churnSeconds, options.churnPerSecond);
-  const cpu = cpuFigures(serverCpu(), churned);
+  const server = serverCpu();
+  const cpu = cpuFigures(server, churned);
   const settled = await allOpen();
-  const end = await memoryAfterGc(context.server.inspectorUrl);
+  const end = await context.server.memory();
   const growth = (from: number, to: number) => round(((to - from) / from) * 100, 2);
   return {
     connections: options.connections,
     seconds: options.churnSeconds,
     churned: churned.churned,
+    churnedPerCpuSecond: perCpuSecond(churned.churned, server),
     start,
     end,
     rssGrowthPercent: growth(start.rss, end.rss),

@@ -1,4 +1,4 @@
-import { memoryAfterGc, type MemorySample } from '../inspector-memory.js';
+import type { MemorySample } from '../inspector-memory.js';
 import { round, sleep, type RunContext } from '../run-context.js';
 
 export interface IdleResult {
@@ -15,7 +15,7 @@ export interface IdleResult {
 /** Scenario 1: authenticated connections held idle; memory per connection after GC. */
 export async function idle(context: RunContext): Promise<IdleResult> {
   const { load, server, options } = context;
-  const before = await memoryAfterGc(server.inspectorUrl);
+  const before = await server.memory();
   await load.reset();
   const started = performance.now();
   // A few hundred at a time per worker: this is the steady state, not the storm.
@@ -23,7 +23,7 @@ export async function idle(context: RunContext): Promise<IdleResult> {
   const openSeconds = (performance.now() - started) / 1000;
   if (opened.ready !== options.connections) throw new Error(`idle: ${opened.ready} of ${options.connections} connections open`);
   await sleep(1000);
-  const after = await memoryAfterGc(server.inspectorUrl);
+  const after = await server.memory();
   const per = (bytes: number) => round(bytes / options.connections / 1024, 2);
   return {
     connections: options.connections,

@@ -1,5 +1,5 @@
 import { nowMs } from '../client-protocols.js';
-import { cpuFigures, round, sleep, startStretch, type CpuFigures, type RunContext } from '../run-context.js';
+import { cpuFigures, perCpuSecond, round, sleep, startStretch, type CpuFigures, type RunContext } from '../run-context.js';
 import { portOf } from '../servers.js';
 
 export interface StormResult extends CpuFigures {
@@ -9,6 +9,7 @@ export interface StormResult extends CpuFigures {
   ready: number;
   /** Attempts that failed (refused, closed before ready) and were tried again after a jittered pause. */
   retries: number;
+  connectsPerCpuSecond: number;
 }
 
 export interface RestartResult {
@@ -30,12 +31,14 @@ export async function storm(context: RunContext): Promise<StormResult> {
   const serverCpu = await startStretch(context);
   const started = nowMs();
   const stats = await load.open(server.url.replace('http', 'ws'), Infinity);
+  const cpu = serverCpu();
   return {
     connections: options.connections,
     seconds: round((stats.lastReadyAt - started) / 1000, 3),
     ready: stats.ready,
     retries: stats.retries,
-    ...cpuFigures(serverCpu(), stats),
+    connectsPerCpuSecond: perCpuSecond(stats.ready, cpu),
+    ...cpuFigures(cpu, stats),
   };
 }
 

@@ -310,7 +310,8 @@ function parseEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (value !== undefined && value !== '') data[name] = value;
   }
   try {
-    return envSchema<Record<string, unknown>>({ schema: ENV_SCHEMA, data, dotenv: false });
+    // env: false, or env-schema would read process.env under `data`: loadConfig(env) reads only the env it is given.
+    return envSchema<Record<string, unknown>>({ schema: ENV_SCHEMA, data, dotenv: false, env: false });
   } catch (error) {
     const errors = (error as { errors?: Parameters<typeof describeSchemaError>[1] }).errors ?? [];
     throw new ConfigError(`Invalid configuration: ${describeSchemaError('', errors)}`);

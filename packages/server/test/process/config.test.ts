@@ -78,6 +78,22 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads only the environment it is given, never process.env beside it', () => {
+    const saved = { port: process.env['HERALD_PORT'], level: process.env['HERALD_LOG_LEVEL'] };
+    process.env['HERALD_PORT'] = 'not-a-port';
+    process.env['HERALD_LOG_LEVEL'] = 'loud';
+    try {
+      expect(loadConfig({}).port).toBe(8000);
+      expect(loadConfig({ HERALD_PORT: '9001' }).port).toBe(9001);
+      expect(loadConfig({}).logLevel).toBe('info');
+    } finally {
+      for (const [name, value] of [['HERALD_PORT', saved.port], ['HERALD_LOG_LEVEL', saved.level]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it('groups the Kafka settings under kafka once HERALD_KAFKA_BROKERS is set', () => {
     expect(loadConfig({ HERALD_KAFKA_BROKERS: 'k1:9092,k2:9093' }).kafka).toStrictEqual({
       brokers: ['k1:9092', 'k2:9093'],

@@ -60,6 +60,14 @@ describe('/metrics', () => {
     }
   });
 
+  it('has a sample of every counter from the start, so a labelled counter added later cannot forget its zeros', async () => {
+    const text = await scrape();
+    const counters = [...text.matchAll(/^# TYPE (\S+) counter$/gm)].map(([, name]) => name!);
+    expect(counters.length).toBeGreaterThan(10);
+    const withoutSample = counters.filter((name) => !new RegExp(`^${name}(\\{[^}]*\\})? `, 'm').test(text));
+    expect(withoutSample).toEqual([]);
+  });
+
   it('keeps the standard names of the process and Node.js metrics', async () => {
     const text = await scrape();
     for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_active_handles']) {

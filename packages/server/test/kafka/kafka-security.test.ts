@@ -209,6 +209,26 @@ describe('other connection failures', () => {
     expect(line).toMatch(/does not speak TLS; the listener may be plaintext \(HERALD_KAFKA_TLS\)$/);
   });
 
+  it('a SASL login against a listener without SASL: the line says it takes none', async () => {
+    const brokers = kafkaBrokers().join(',');
+    const line = await refusal({ HERALD_KAFKA_BROKERS: brokers, HERALD_KAFKA_SASL_MECHANISM: 'scram-sha-512', HERALD_KAFKA_SASL_USERNAME: 'u', HERALD_KAFKA_SASL_PASSWORD: 'p' });
+    expect(line).toBe(`Kafka at ${kafkaBrokers()[0]} takes no SASL login on this listener (HERALD_KAFKA_SASL_MECHANISM)`);
+  });
+
+  it('a mechanism the listener does not offer: the line lists what it offers', () => {
+    // The client's error for a handshake the broker answers with UNSUPPORTED_SASL_MECHANISM, as it nests it (the
+    // test broker offers every mechanism Herald knows, so this one answer is written out).
+    const answer = Object.assign(new Error('Received response with error while executing API SaslHandshake(v1)'), {
+      code: 'PLT_KFK_RESPONSE',
+      response: { errorCode: 33, mechanisms: ['SCRAM-SHA-512', 'PLAIN'] },
+    });
+    const failed = new Error('Connection to kafka-1:9093 failed.', { cause: new Error('Cannot find a suitable SASL mechanism.', { cause: answer }) });
+    const error = new AggregateError([new AggregateError([failed], 'Cannot connect to any broker.')], 'Listing topics failed.');
+    expect(explainKafkaFailure(error, kafkaConfig({ ...saslEnv(), HERALD_KAFKA_SASL_MECHANISM: 'scram-sha-256' }))).toBe(
+      'Kafka at kafka-1:9093 does not accept the SASL mechanism scram-sha-256; it offers SCRAM-SHA-512, PLAIN (HERALD_KAFKA_SASL_MECHANISM)',
+    );
+  });
+
   it('nothing listening: the line names the address and HERALD_KAFKA_BROKERS', async () => {
     const address = `127.0.0.1:${await freePort()}`;
     expect(await refusal({ HERALD_KAFKA_BROKERS: address, HERALD_KAFKA_TLS: 'true' })).toBe(`Kafka at ${address} refused the connection (HERALD_KAFKA_BROKERS)`);
@@ -271,3 +291,4 @@ describe('Herald’s logs with a secured cluster', () => {
     expect(bad).not.toContain(broker.password);
   }, 90_000);
 });
+

@@ -28,7 +28,8 @@ export function centrifugoConfig(settings: CentrifugoSettings): Record<string, u
   const history = settings.mode === 'history' ? { history_size: 100, history_ttl: '300s', force_recovery: true } : {};
   return {
     http_server: { address: '127.0.0.1', port: settings.port },
-    log: { level: 'warn' },
+    // Info logs the start-up (GOMAXPROCS among it) and nothing per connection or publication.
+    log: { level: 'info' },
     usage_stats: { disabled: true },
     health: { enabled: true },
     debug: { enabled: true },

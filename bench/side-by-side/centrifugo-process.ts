@@ -30,20 +30,32 @@ export async function spawnCentrifugo(start: CentrifugoStart): Promise<ServerPro
   writeFileSync(config, JSON.stringify(centrifugoConfig({ mode: start.mode, port, jwtSecret: start.jwtSecret, apiKey: start.apiKey }), null, 2));
   const [command, ...args] = pinned(SERVER_CORE, [start.binary, '--config', config]);
   const child = spawn(command!, args, { env: { ...process.env, GOMAXPROCS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = track(child);
+  // A binary that cannot be spawned emits 'error' and never 'exit': that, too, ends the wait for it.
+  let spawnError: Error | undefined;
+  const failed = new Promise<void>((resolve) => child.once('error', (error) => resolve(void (spawnError = error))));
+  const exited = Promise.race([track(child), failed]);
   keepLog(child);
   let output = '';
-  // Drained, so that the process never blocks on a full pipe; the tail is kept for the error of a failed start.
-  const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
+  // Drained, so that the process never blocks on a full pipe; the start-up lines are kept (for the checks below
+  // and the error of a failed start), and errors echoed.
+  const collect = (chunk: Buffer) => {
+    const text = chunk.toString();
+    if (output.length < 16_000) output += text;
+    if (/"level":"(error|fatal|panic)"/.test(text)) process.stderr.write(`centrifugo: ${text}`);
+  };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const url = `http://127.0.0.1:${port}`;
   const stop = stopper(child, exited);
   try {
     await untilHealthy(url, exited, start.readyTimeoutMs ?? 60_000);
+    // The one core the Node.js servers have: Centrifugo logs the GOMAXPROCS it runs with as it starts.
+    if (!/"message":"starting Centrifugo"/.test(output)) await new Promise((resolve) => setTimeout(resolve, 200));
+    if (!/"gomaxprocs":1[,}]/.test(output)) throw new Error('it did not report running with gomaxprocs 1');
   } catch (error) {
     await stop(1000);
-    throw new Error(`Centrifugo did not start: ${(error as Error).message}\n${output}`);
+    const cause = spawnError ? ` (${spawnError.message})` : '';
+    throw new Error(`Centrifugo did not start: ${(error as Error).message}${cause}\n${output.slice(-4000)}`);
   }
   return { url, pid: child.pid!, memory: () => goMemoryAfterGc(url, child.pid!), stop };
 }

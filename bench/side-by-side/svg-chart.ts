@@ -29,16 +29,20 @@ export function ratioChart(comparison: Comparison, title: string): string {
   decades = Math.max(2, ...ratios.map((ratio) => Math.ceil(Math.abs(Math.log10(ratio)))));
   const row = 12 + peers.length * BAR;
   const height = TOP + rows.length * row + 50;
-  const legendStep = Math.floor((PLOT + 70) / (peers.length + 1));
+  // Legend entries side by side, each as wide as its text (about 6.5 px a character at 12 px).
+  const legend: string[] = [];
+  let at = 20;
+  for (const peer of peers) {
+    const text = `Herald / ${SERVER_LABELS[peer]}`;
+    legend.push(`<rect x="${at}" y="30" width="12" height="12" fill="${COLORS[peer]}"/><text x="${at + 16}" y="40">${escape(text)}</text>`);
+    at += 16 + Math.ceil(text.length * 6.5) + 18;
+  }
+  legend.push(`<line x1="${at}" y1="34" x2="${at}" y2="46" stroke="#c00" stroke-width="3"/><text x="${at + 6}" y="40">target bound</text>`);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="${WIDTH / 2}" y="20" text-anchor="middle" font-size="15" font-weight="bold">${escape(title)}</text>`,
-    ...peers.map((peer, index) => {
-      const at = LABEL_WIDTH - 200 + index * legendStep;
-      return `<rect x="${at}" y="30" width="12" height="12" fill="${COLORS[peer]}"/><text x="${at + 16}" y="40">Herald / ${escape(SERVER_LABELS[peer])}</text>`;
-    }),
-    `<line x1="${LABEL_WIDTH - 200 + peers.length * legendStep}" y1="34" x2="${LABEL_WIDTH - 200 + peers.length * legendStep}" y2="46" stroke="#c00" stroke-width="3"/><text x="${LABEL_WIDTH - 194 + peers.length * legendStep}" y="40">target bound</text>`,
+    ...legend,
   ];
   for (let power = -decades; power <= decades; power++) {
     const tick = 10 ** power;

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCentrifugo } from '../../../../bench/peers/centrifugo-binary.js';
 import { centrifugoConfig, personalChannel } from '../../../../bench/peers/centrifugo-config.js';
+import { goMemoryAfterGc, rssOf, spawnCentrifugo } from '../../../../bench/side-by-side/centrifugo-process.js';
+import { setPinning } from '../../../../bench/side-by-side/pinning.js';
 import { CentrifugoPublisher } from '../../../../bench/side-by-side/centrifugo-publisher.js';
 import { CLIENT_PROTOCOLS, forEachSent, sentAt } from '../../../../bench/side-by-side/client-protocols.js';
 import { parseOptions } from '../../../../bench/side-by-side/options.js';
@@ -149,6 +151,95 @@ describe('the Centrifugo publisher', () => {
       answer = refused;
       await expect(publisher.publish(['a']), refused.body).rejects.toThrow(/\/api\/batch answered/);
     }
+  });
+});
+
+describe('reading a Go server\'s memory', () => {
+  let answer = { status: 200, body: '' };
+  const paths: string[] = [];
+  let server: Server;
+  let base = '';
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      paths.push(request.url ?? '');
+      response.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('forces a GC through pprof, takes the live heap from its MemStats and the RSS from /proc', async () => {
+    answer = { status: 200, body: 'heap profile: 1: 2 [3: 4] @ heap/1048576\n\n# runtime.MemStats\n# Alloc = 999\n# HeapAlloc = 123456\n# Sys = 7\n' };
+    const sample = await goMemoryAfterGc(base, process.pid);
+    expect(paths.at(-1)).toBe('/debug/pprof/heap?gc=1&debug=1');
+    expect(sample).toMatchObject({ heapUsed: 123456, external: 0, arrayBuffers: 0 });
+    // This process's RSS, read the same way: within a factor of two of what Node.js reports.
+    expect(sample.rss).toBeGreaterThan(process.memoryUsage().rss / 2);
+    expect(sample.rss).toBeLessThan(process.memoryUsage().rss * 2);
+  });
+
+  it('fails on a profile without HeapAlloc, a refused request, and a process that is gone', async () => {
+    for (const bad of [
+      { status: 200, body: '# runtime.MemStats\n# Alloc = 5\n' },
+      { status: 200, body: '# HeapAlloc = \n' },
+      { status: 200, body: '' },
+      { status: 404, body: '# HeapAlloc = 5\n' },
+    ]) {
+      answer = bad;
+      await expect(goMemoryAfterGc(base, process.pid), JSON.stringify(bad)).rejects.toThrow(/HeapAlloc|answered 404/);
+    }
+    expect(() => rssOf(2 ** 22 + 12345)).toThrow();
+  });
+});
+
+describe('starting Centrifugo', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-centrifugo-start-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const start = (binary: string) => spawnCentrifugo({ binary, mode: 'history', port: 0, jwtSecret: 's', apiKey: 'k', readyTimeoutMs: 10_000 });
+
+  /**
+   * A stand-in binary, Node.js behind a shell script: it reads the config it is given, answers /health on the
+   * port the config names, and logs the start-up line with the GOMAXPROCS it claims. Not Centrifugo: this checks
+   * the start's own logic (config file, readiness, the GOMAXPROCS check), never Centrifugo's behaviour.
+   */
+  function standIn(name: string, gomaxprocs: string): string {
+    const script = join(dir, `${name}.mjs`);
+    writeFileSync(
+      script,
+      `import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+const config = JSON.parse(readFileSync(process.argv[process.argv.indexOf('--config') + 1], 'utf8'));
+if (config.channel.namespaces[0].history_size !== 100) process.exit(7);
+console.log(JSON.stringify({ level: 'info', gomaxprocs: ${gomaxprocs}, message: 'starting Centrifugo' }));
+createServer((request, response) => response.writeHead(request.url === '/health' ? 200 : 404).end('{}')).listen(config.http_server.port, '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
+`,
+    );
+    const binary = join(dir, name);
+    writeFileSync(binary, `#!/bin/sh\nexec "${process.execPath}" "${script}" "$@"\n`);
+    chmodSync(binary, 0o755);
+    return binary;
+  }
+
+  it('writes the config, waits for /health and checks that it runs with GOMAXPROCS=1', async () => {
+    setPinning(false);
+    const server = await start(standIn('honours', 'Number(process.env.GOMAXPROCS)'));
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.inspectorUrl).toBeUndefined();
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    await server.stop();
+  });
+
+  it('refuses one that runs with another GOMAXPROCS, exits, or cannot be spawned', async () => {
+    setPinning(false);
+    await expect(start(standIn('ignores', '2'))).rejects.toThrow(/did not start: it did not report running with gomaxprocs 1/);
+    const exits = join(dir, 'exits');
+    writeFileSync(exits, '#!/bin/sh\necho "config error: no such key" >&2\nexit 1\n');
+    chmodSync(exits, 0o755);
+    await expect(start(exits)).rejects.toThrow(/the process exited\nconfig error: no such key/);
+    await expect(start(join(dir, 'absent'))).rejects.toThrow(/the process exited \(spawn .*absent ENOENT\)/);
   });
 });
 

@@ -5,7 +5,7 @@ import type { Delivery } from '../deliver.js';
 import type { Metrics } from '../metrics.js';
 import { StartupError } from '../errors.js';
 import { backoffDelay, sleep, withTimeout } from '../timing.js';
-import { kafkaConnection, type KafkaConnection } from './kafka-connection.js';
+import { explainKafkaFailure, kafkaConnection, type KafkaConnection } from './kafka-connection.js';
 import { DeadLetters } from './kafka-dead-letter.js';
 import { isKafkaUnreachable, isTransientStoreFailure, oneLine } from './kafka-failures.js';
 import { KafkaIntake, type KafkaMessage, type KafkaStream } from './kafka-intake.js';
@@ -61,9 +61,8 @@ const GROUP_TIMEOUTS = { sessionTimeout: 10_000, rebalanceTimeout: 20_000, heart
  *
  * One loop takes a batch of what the stream has buffered, stores it in one transaction, dead-letters what cannot
  * be stored, and only then commits each partition's last offset (while the next batch is stored). While a batch
- * is stored (or retried, when
- * the database is down) the next batch waits in a queue that pauses the stream when full, so the partitions
- * stop being fetched instead of piling records up in memory. A crash between storing and committing replays the
+ * is stored (or retried, when the database is down) the next batch waits in a queue that pauses the stream when
+ * full, so the partitions stop being fetched instead of piling records up in memory. A crash between storing and committing replays the
  * batch, and the records' idempotency keys make that replay store and deliver nothing twice.
  */
 export class KafkaSource implements IngestSource {
@@ -120,14 +119,17 @@ export class KafkaSource implements IngestSource {
     try {
       await withTimeout(this.ensureTopics(), PREPARE_TIMEOUT_MS);
     } catch (error) {
-      if (!(error instanceof StartupError) && (isKafkaUnreachable(error) || /no answer within/.test(oneLine(error)))) {
-        logger.warn({ brokers: config.brokers.join(','), reason: oneLine(error) }, 'kafka is not reachable yet (HERALD_KAFKA_BROKERS); retrying in the background');
+      const explained = error instanceof StartupError ? undefined : explainKafkaFailure(error, config);
+      // A line about reaching the brokers names HERALD_KAFKA_BROKERS; one about credentials or TLS names others.
+      const refused = explained !== undefined && !explained.includes('(HERALD_KAFKA_BROKERS)');
+      if (!(error instanceof StartupError) && !refused && (isKafkaUnreachable(error) || /no answer within/.test(oneLine(error)))) {
+        logger.warn({ reason: explained ?? oneLine(error) }, 'kafka is not reachable yet; retrying in the background');
         return;
       }
       // The node does not start: no client of this source may keep a socket (or the process) open.
       await Promise.allSettled([this.consumer.close(true), this.deadLetters.close(), this.topics.close()]);
       if (error instanceof StartupError) throw error;
-      throw new StartupError(`Kafka refused Herald's connection (HERALD_KAFKA_BROKERS=${config.brokers.join(',')}): ${oneLine(error)}`, { cause: error });
+      throw new StartupError(explained ?? `Kafka refused Herald's connection (HERALD_KAFKA_BROKERS): ${oneLine(error)}`, { cause: error });
     }
   }
 
@@ -200,6 +202,8 @@ export class KafkaSource implements IngestSource {
         await sleep(backoffDelay(attempt, 200, 15_000), this.abort.signal);
       }
     }
+    // A failed source leaves the group, so that its partitions go to a member that may still take them.
+    if (this.current === 'failed') await this.replaceConsumer();
   }
 
   /**

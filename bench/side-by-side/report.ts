@@ -7,8 +7,11 @@ import { SERVER_KINDS, SERVER_LABELS, type ServerKind } from './servers.js';
  * wall second depend on how fast and how busy the cores were. Results written before the figure was recorded
  * are read from the rate and the CPU share.
  */
-const perCpu = (stretch: { deliveriesPerSecond: number; serverCpuShare: number; deliveriesPerCpuSecond?: number }) =>
-  stretch.deliveriesPerCpuSecond ?? (stretch.serverCpuShare > 0 ? Math.round(stretch.deliveriesPerSecond / stretch.serverCpuShare) : 0);
+const perCpu = (stretch: { deliveriesPerSecond?: number; serverCpuShare: number; deliveriesPerCpuSecond?: number }): number | undefined => {
+  if (stretch.deliveriesPerCpuSecond !== undefined) return stretch.deliveriesPerCpuSecond;
+  if (stretch.deliveriesPerSecond === undefined) return undefined;
+  return stretch.serverCpuShare > 0 ? Math.round(stretch.deliveriesPerSecond / stretch.serverCpuShare) : 0;
+};
 
 /** One figure of the comparison, read from each server's result. */
 export interface Figure {

@@ -59,6 +59,10 @@ describe('the side-by-side report', () => {
     const fanout = compare(old).figures.find((figure) => figure.id === 'fanoutPerCpu')!;
     expect(fanout.values.herald).toBe(18_000);
     expect(compare(old).figures.find((figure) => figure.id === 'steadyPerCpu')!.values).toEqual({});
+    // A latency run recorded neither its rate nor its rate per CPU-second: no figure rather than NaN.
+    const older = old.map((entry) => ({ ...entry, latency: { ...entry.latency, deliveriesPerSecond: undefined, deliveriesPerCpuSecond: undefined } }) as unknown as ServerResult);
+    expect(compare(older).figures.find((figure) => figure.id === 'latencyPerCpu')!.values).toEqual({});
+    expect(markdownTables(compare(older))).not.toContain('NaN');
   });
 
   it('draws a bar for each peer in the chart', () => {

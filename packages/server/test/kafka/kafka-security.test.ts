@@ -10,6 +10,7 @@ import { Herald } from '../../src/gateway.js';
 import { explainKafkaFailure, kafkaConnection } from '../../src/ingest/kafka-connection.js';
 import { createLogger } from '../../src/logger.js';
 import { freePort } from '../helpers/free-port.js';
+import { cleanEnv, runHerald, startHerald } from '../helpers/herald-process.js';
 import { startGateway, uniqueUser, type TestGateway } from '../helpers/gateway.js';
 import { kafkaBrokers } from '../helpers/kafka.js';
 import { makeCertificates, startSecuredBroker, type Certificates, type SecuredBroker } from '../helpers/kafka-secure.js';
@@ -292,3 +293,75 @@ describe('Herald’s logs with a secured cluster', () => {
   }, 90_000);
 });
 
+/** A secret as text and in the encodings a log could carry it in (base64 without its tail, hex). */
+function forms(secret: string): string[] {
+  const bytes = Buffer.from(secret);
+  return [secret, bytes.toString('base64').slice(0, -4), bytes.toString('hex')];
+}
+
+// `herald start` as an operator runs it (the built dist/), at debug level, so that every line it could print is
+// printed. These share the broker above: a broker of their own would cost another JVM start.
+describe('herald start against the secured cluster', () => {
+  const processEnv = (extra: Record<string, string>): NodeJS.ProcessEnv =>
+    cleanEnv({
+      HERALD_HOST: '127.0.0.1',
+      HERALD_PORT: '0',
+      HERALD_JWT_SECRET: 'security-test-secret-long-enough-for-hs256',
+      HERALD_API_KEY: 'security-test-api-key',
+      HERALD_LOG_LEVEL: 'debug',
+      ...extra,
+    });
+
+  async function failedStart(env: Record<string, string>): Promise<{ line: string; output: string }> {
+    const dir = mkdtempSync(join(scratch, 'herald-start-'));
+    const topic = await createTopic(saslEnv());
+    const result = await runHerald(['start'], {
+      cwd: dir,
+      env: processEnv({ HERALD_DATA_DIR: join(dir, 'data'), HERALD_KAFKA_TOPIC: topic, ...env }),
+      timeoutMs: 30_000,
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines, result.stderr).toHaveLength(1);
+    return { line: lines[0]!, output: result.stdout + result.stderr };
+  }
+
+  it('a wrong password stops start-up with one line naming the credentials; no password anywhere in the output', async () => {
+    const wrong = `wrong-${randomBytes(8).toString('hex')}`;
+    const { line, output } = await failedStart({ ...saslEnv(), HERALD_KAFKA_SASL_PASSWORD: wrong });
+    expect(line).toBe(
+      `Herald could not start: Kafka at ${broker.saslBrokers} refused the SASL credentials of user "${broker.username}" (scram-sha-512) (HERALD_KAFKA_SASL_USERNAME / HERALD_KAFKA_SASL_PASSWORD)`,
+    );
+    for (const secret of [wrong, broker.password]) for (const form of forms(secret)) expect(output).not.toContain(form);
+  });
+
+  it('a broker certificate from an authority Herald does not trust stops start-up with one line naming HERALD_KAFKA_TLS_CA_FILE', async () => {
+    const { line, output } = await failedStart({ ...saslEnv(), HERALD_KAFKA_TLS_CA_FILE: stranger.ca });
+    expect(line).toMatch(/^Herald could not start: Kafka at 127\.0\.0\.1:\d+: its TLS certificate is not trusted \(.+\); the authority in HERALD_KAFKA_TLS_CA_FILE did not sign it$/);
+    for (const form of forms(broker.password)) expect(output).not.toContain(form);
+  });
+
+  it('a client certificate the SSL listener does not accept stops start-up with one line naming the certificate files', async () => {
+    const { line } = await failedStart({ ...sslEnv(), HERALD_KAFKA_TLS_CERT_FILE: stranger.clientCert, HERALD_KAFKA_TLS_KEY_FILE: stranger.clientKey });
+    expect(line).toMatch(/^Herald could not start: Kafka .*not accept the client certificate \(HERALD_KAFKA_TLS_CERT_FILE \/ HERALD_KAFKA_TLS_KEY_FILE\)$/);
+  });
+
+  it('a missing CA file stops start-up with one line naming the variable and the path', async () => {
+    const missing = join(scratch, 'no-such-ca.pem');
+    const { line } = await failedStart({ ...saslEnv(), HERALD_KAFKA_TLS_CA_FILE: missing });
+    expect(line).toBe(`Invalid configuration: HERALD_KAFKA_TLS_CA_FILE (${missing}) does not exist`);
+  });
+
+  it('with the right password it consumes, and nothing it logs at debug level holds the password', async () => {
+    const dir = mkdtempSync(join(scratch, 'herald-start-'));
+    const topic = await createTopic(saslEnv());
+    const { child } = await startHerald(dir, { ...(processEnv({}) as Record<string, string>), ...saslEnv(), HERALD_KAFKA_TOPIC: topic }, 30_000);
+    try {
+      await child.waitForLog((entry) => entry['msg'] === 'consuming from kafka', 30_000);
+    } finally {
+      child.kill('SIGTERM');
+      await child.exited;
+    }
+    for (const form of forms(broker.password)) expect(child.output).not.toContain(form);
+  }, 60_000);
+});

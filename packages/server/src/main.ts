@@ -3,6 +3,7 @@ import { withDevSecrets } from './dev-secrets.js';
 import { Herald } from './gateway.js';
 import { redactSecretsInText } from './logger.js';
 import { logStartupNotes } from './startup-notes.js';
+import { HERALD_VERSION } from './version.js';
 
 /** `npm start` / `herald start`: serve until SIGTERM or SIGINT, then stop gracefully and exit 0. */
 export async function serve(): Promise<void> {
@@ -12,7 +13,7 @@ export async function serve(): Promise<void> {
     herald = await Herald.create({ config });
     const address = await herald.listen();
     const base = `http://${address.address}:${address.port}`;
-    herald.logger.info({ url: base, database: describeDatabase(config.databaseUrl) }, 'Herald is listening');
+    herald.logger.info({ url: base, version: HERALD_VERSION, database: describeDatabase(config.databaseUrl) }, 'Herald is listening');
     logStartupNotes(herald.logger, { config, created, env: process.env, address });
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -6,6 +6,7 @@ import { mintToken } from '../../src/auth/mint-token.js';
 import { cleanEnv, HeraldProcess, runHerald } from '../helpers/herald-process.js';
 import { httpRequest } from '../helpers/http-request.js';
 import { TestClient } from '../helpers/ws-client.js';
+import { HERALD_VERSION } from '../../src/version.js';
 
 const SECRET = 'process-test-secret-long-enough-for-hs256';
 const API_KEY = 'process-test-api-key-0123456789';
@@ -33,6 +34,7 @@ describe('the herald process', () => {
     const line = await child.waitForLog((entry) => entry['msg'] === 'Herald is listening');
     expect(line['url']).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(line['url']).not.toMatch(/:0$/);
+    expect(line['version']).toBe(HERALD_VERSION);
     return { child, url: line['url'] as string };
   }
 

@@ -96,7 +96,8 @@ function readPem(path: string, variable: string): string {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(error)})`;
+    // The code says why (EACCES, ENOTDIR, EIO...); the two an operator meets most are said in words.
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? 'unknown error'})`;
     throw new ConfigError(`Invalid configuration: ${variable} (${path}) ${why}`);
   }
 }

@@ -23,6 +23,16 @@ function tryItBlock(): string {
   return block[1]!;
 }
 
+/** The first sh block after the line that starts with `anchor` (a heading, or the text just above the block). */
+function blockAfter(anchor: string): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const at = readme.indexOf(`\n${anchor}`);
+  if (at < 0) throw new Error(`README has no line starting with ${anchor}`);
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(at));
+  if (!block) throw new Error(`README has no sh block after ${anchor}`);
+  return block[1]!;
+}
+
 /** The commands of the block from the line starting with `first` to the line ending the command (no `\` or open quote). */
 function command(block: string, first: string): string {
   const lines = block.split('\n');
@@ -50,7 +60,7 @@ describe("the README's Try it commands", () => {
     herald = dir = undefined;
   });
 
-  it('mint a token, keep a tab open across many pings, and deliver a publish to it', async () => {
+  it('mint a token, keep a tab open across many pings, deliver a publish to it, and answer the REST examples', async () => {
     dir = mkdtempSync(join(tmpdir(), 'herald-readme-'));
     const env = { HERALD_JWT_SECRET: SECRET, HERALD_API_KEY: KEY, HERALD_PING_INTERVAL_MS: '100', HERALD_IDLE_TIMEOUT_MS: '400' };
     herald = await startHerald(dir, env);
@@ -86,5 +96,23 @@ describe("the README's Try it commands", () => {
     expect(tab.output()).toContain('"key":"build-1842"');
     const stillOpen = await Promise.race([tab.exited.then(() => false), new Promise((resolve) => setTimeout(() => resolve(true), 200))]);
     expect(stillOpen).toBe(true);
+
+    // The REST API's examples, as written, against the same server, tab and token.
+    const inbox = run(`TOKEN=${token}\n${local(blockAfter('### The user\'s inbox'))}`);
+    expect(await inbox.exited).toBe(0);
+    expect(inbox.output()).toContain('"items":[{"id":"');
+    expect(inbox.output()).toContain('"key":"build-1842"');
+    expect(inbox.output()).toMatch(/\{"count":1,"seq":\d+\}/);
+    expect(inbox.output()).toContain('{"notification_ids":[]}');
+    expect(inbox.output()).toContain('{"changed":true}');
+    const publishing = run(`KEY=${KEY}\n${local(blockAfter('### Publishing'))}`);
+    expect(await publishing.exited).toBe(0);
+    expect(publishing.output()).toContain('"accepted":2,"stored":2');
+    expect(publishing.output()).toContain('{"connections":1}');
+    const operations = run(local(blockAfter('### Operations')));
+    expect(await operations.exited).toBe(0);
+    expect(operations.output()).toContain('{"status":"ok"}');
+    expect(operations.output()).toContain('"status":"ready"');
+    expect(operations.output()).toContain('herald_build_info');
   }, 60_000);
 });

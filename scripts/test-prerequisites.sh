@@ -6,6 +6,7 @@
 #   redis-server  the cluster suites, unless HERALD_TEST_REDIS_URL points at one
 #   chromium    the browser tests (Debian's; playwright-core cannot download a browser here)
 #   promtool    the /metrics suite (Debian's prometheus package)
+#   kcat        the README's Kafka examples, run as written
 # Where something is missing and apt-get can be run (as root, or with sudo that needs no password), it is installed
 # from Debian's packages; otherwise this stops at once with one line naming what is missing and the command that
 # installs it. HERALD_TEST_NO_INSTALL=1 never installs.
@@ -14,9 +15,9 @@ cd "$(dirname "$0")/.."
 
 declare -A package_of=(
   [java]=openjdk-17-jre-headless [mvn]=maven [openssl]=openssl [redis-server]=redis-server [chromium]=chromium
-  [promtool]=prometheus
+  [promtool]=prometheus [kcat]=kcat
 )
-tools=(openssl chromium promtool)
+tools=(openssl chromium promtool kcat)
 [ -n "${HERALD_TEST_KAFKA_BROKERS:-}" ] || tools+=(java mvn)
 [ -n "${HERALD_TEST_REDIS_URL:-}" ] || tools+=(redis-server)
 

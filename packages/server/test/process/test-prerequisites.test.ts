@@ -25,9 +25,9 @@ describe('the test command’s prerequisites', () => {
   };
 
   it.each([
-    [['openssl', 'java', 'mvn', 'redis-server'], 'chromium promtool', 'chromium prometheus'],
-    [['chromium', 'promtool', 'openssl', 'redis-server'], 'java mvn', 'openjdk-17-jre-headless maven'],
-    [['chromium', 'promtool', 'java', 'mvn'], 'openssl redis-server', 'openssl redis-server'],
+    [['openssl', 'java', 'mvn', 'redis-server'], 'chromium promtool kcat', 'chromium prometheus kcat'],
+    [['chromium', 'promtool', 'kcat', 'openssl', 'redis-server'], 'java mvn', 'openjdk-17-jre-headless maven'],
+    [['chromium', 'promtool', 'kcat', 'java', 'mvn'], 'openssl redis-server', 'openssl redis-server'],
   ])('with only %j it names %s and how to install them', (present, missing, packages) => {
     const run = runWith(present);
     expect(run.status).toBe(1);
@@ -36,7 +36,7 @@ describe('the test command’s prerequisites', () => {
   });
 
   it('does not ask for what a running service given by variable replaces', () => {
-    const run = runWith(['openssl', 'chromium'], { HERALD_TEST_KAFKA_BROKERS: '127.0.0.1:9', HERALD_TEST_REDIS_URL: 'redis://127.0.0.1:9' });
+    const run = runWith(['openssl', 'chromium', 'kcat'], { HERALD_TEST_KAFKA_BROKERS: '127.0.0.1:9', HERALD_TEST_REDIS_URL: 'redis://127.0.0.1:9' });
     expect(run.stderr.trim()).toBe('npm test needs promtool; install with: sudo apt-get install prometheus');
   });
 });

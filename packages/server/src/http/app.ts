@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { answerClientError, countClientErrors } from './client-errors.js';
 import { handleError, sendError } from './error-handler.js';
-import { RETRY_AFTER_SECONDS } from './error-response.js';
+import { RETRY_AFTER_SECONDS } from '../error-response.js';
 import { acceptJsonBodies } from './json-bodies.js';
 import { socketPathRoute } from './socket-path.js';
 import { answerUnknownRoutes } from './unknown-routes.js';

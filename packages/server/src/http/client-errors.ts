@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { ErrorCode } from '@herald/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.js';
-import { rawErrorResponse } from './error-response.js';
+import { rawErrorResponse } from '../error-response.js';
 
 /**
  * Counts the requests that never reach a route: those Node's parser refuses (answered by answerClientError, 400,

@@ -3,7 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_POLICY, HeraldError, storeUnavailable } from '../errors.js';
 import { describeSchemaError } from '../schema-errors.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
-import { codeForClientStatus, errorBody, errorHeaders } from './error-response.js';
+import { codeForClientStatus, errorBody, errorHeaders } from '../error-response.js';
 
 /** The longest part of a request header quoted back in a message. */
 const QUOTED_HEADER_CHARS = 100;

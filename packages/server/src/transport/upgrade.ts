@@ -4,7 +4,7 @@ import { CloseCode, ErrorCode, SUBPROTOCOL, WS_PATH } from '@herald/protocol';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenVerifier, VerifiedToken } from '../auth/token-verifier.js';
-import { rawErrorResponse } from '../http/error-response.js';
+import { rawErrorResponse } from '../error-response.js';
 import type { Metrics } from '../metrics.js';
 import { fail, ok, type Result } from '../result.js';
 import { handshakeToken } from './handshake-token.js';

@@ -1,7 +1,7 @@
 import { ErrorCode } from '@herald/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_POLICY } from '../../src/errors.js';
-import { RETRY_AFTER_SECONDS, rawErrorResponse } from '../../src/http/error-response.js';
+import { RETRY_AFTER_SECONDS, rawErrorResponse } from '../../src/error-response.js';
 import { guardOutages } from '../../src/store/outage-guard.js';
 import { startGateway, TEST_API_KEY, uniqueUser, type TestGateway } from '../helpers/gateway.js';
 import { rawConnection } from '../helpers/raw-http.js';

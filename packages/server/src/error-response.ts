@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { ErrorCode } from '@herald/protocol';
-import { ERROR_POLICY } from '../errors.js';
+import { ERROR_POLICY } from './errors.js';
 
 /**
  * How long a client is told to wait before it retries a 503 (the database is unreachable, the node is draining, or

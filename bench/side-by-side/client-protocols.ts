@@ -1,5 +1,5 @@
 import { handshakeProtocols, WS_PATH } from '../../packages/protocol/src/handshake.js';
-import type { ServerKind } from './servers.js';
+import type { ServerKind } from './server-kinds.js';
 
 /** What a frame meant to the load generator. */
 export type FrameKind = 'event' | 'ready' | 'other';

@@ -5,23 +5,10 @@ import { BENCH_API_KEY, BENCH_SECRET } from '../herald-process.js';
 import { spawnCentrifugo } from './centrifugo-process.js';
 import { CentrifugoPublisher } from './centrifugo-publisher.js';
 import { HeraldPublisher, type Publisher } from './publisher.js';
+import { SERVER_LABELS, type ServerKind } from './server-kinds.js';
 import { spawnServer, type ServerProcess } from './server-process.js';
 
-export type ServerKind = 'ws' | 'socketio' | 'centrifugo' | 'centrifugo-history' | 'herald';
-
-/** In this order: the fixed-rate latency run of every server uses half of bare ws's maximum, measured first. */
-export const SERVER_KINDS: readonly ServerKind[] = ['ws', 'socketio', 'centrifugo', 'centrifugo-history', 'herald'];
-
-/** The servers written in Go, which need Go to be built (see bench/peers/centrifugo-install.sh). */
-export const CENTRIFUGO_KINDS: readonly ServerKind[] = ['centrifugo', 'centrifugo-history'];
-
-export const SERVER_LABELS: Record<ServerKind, string> = {
-  ws: 'bare ws',
-  socketio: 'Socket.IO',
-  centrifugo: 'Centrifugo',
-  'centrifugo-history': 'Centrifugo + history',
-  herald: 'Herald',
-};
+export { CENTRIFUGO_KINDS, SERVER_KINDS, SERVER_LABELS, type ServerKind } from './server-kinds.js';
 
 export interface TargetOptions {
   /** A checkout with Herald built (packages/server/dist); the current one by default. */

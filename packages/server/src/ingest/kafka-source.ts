@@ -127,7 +127,7 @@ export class KafkaSource implements IngestSource {
         return;
       }
       // The node does not start: no client of this source may keep a socket (or the process) open.
-      await Promise.allSettled([this.consumer.close(true), this.deadLetters.close(), this.topics.close()]);
+      await this.closeClients();
       if (error instanceof StartupError) throw error;
       throw new StartupError(explained ?? `Kafka refused Herald's connection (HERALD_KAFKA_BROKERS): ${oneLine(error)}`, { cause: error });
     }
@@ -141,8 +141,12 @@ export class KafkaSource implements IngestSource {
     this.abort.abort();
     this.stream?.destroy();
     await this.running;
-    await Promise.allSettled([this.consumer.close(true), this.deadLetters.close(), this.topics.close()]);
+    await this.closeClients();
     if (this.current !== 'failed') this.enter('stopped');
+  }
+
+  private async closeClients(): Promise<void> {
+    await Promise.allSettled([this.consumer.close(true), this.deadLetters.close(), this.topics.close()]);
   }
 
   /**

@@ -3,23 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config.js';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config.js';
 import { withDevSecrets } from '../../src/dev-secrets.js';
 import { StartupError } from '../../src/errors.js';
+import { configError } from '../helpers/config-error.js';
 
 const SECRET = 'a-secret-that-is-at-least-32-characters-long';
 const API_KEY = 'an-api-key-long-enough';
-
-/** The ConfigError that `env` causes; fails the test when loadConfig accepts it. */
-function configError(env: NodeJS.ProcessEnv): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
-}
 
 describe('loadConfig', () => {
   it('defaults to 127.0.0.1:8000, 30 s pings, 60 s idle timeout and SQLite in ./data', () => {

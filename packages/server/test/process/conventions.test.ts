@@ -3,29 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/mint-token.js';
-import { CONFIG_VARIABLES, ConfigError, ENV_SCHEMA, loadConfig } from '../../src/config.js';
+import { CONFIG_VARIABLES, ENV_SCHEMA, loadConfig } from '../../src/config.js';
 import { createStore } from '../../src/store/create-store.js';
 import { unknownVariables } from '../../src/unknown-variables.js';
 import { dropDatabase, freshPostgresUrl } from '../helpers/databases.js';
 import { freePort } from '../helpers/free-port.js';
 import { cleanEnv, HeraldProcess, runHerald } from '../helpers/herald-process.js';
 import { TestClient } from '../helpers/ws-client.js';
+import { configError } from '../helpers/config-error.js';
 
 const SECRET = 'conventions-test-secret-long-enough-for-hs256';
 const API_KEY = 'conventions-test-api-key-0123';
 /** A password in every URL below: no message may quote it. */
 const PASSWORD = 's3cret-pw-never-shown';
-
-/** The ConfigError that `env` causes; fails the test when loadConfig accepts it. */
-function configError(env: NodeJS.ProcessEnv): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
-}
 
 /** The values an enum variable takes, whether written as Type.Enum or as a union of literals; undefined for others. */
 function allowedValues(schema: { enum?: unknown[]; anyOf?: Array<{ const?: unknown }> }): string[] | undefined {

@@ -1,23 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { createTopic, freshTopicName, kafkaBrokers, kafkaEnv } from '../helpers/kafka.js';
+import { readmeBlockAfter } from '../helpers/readme.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
 // The README's Kafka examples, their kcat commands run as written (with librdkafka's kcat, Debian's package):
 // only the broker's address and the topic are the test's own.
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-
 /** The `echo … | kcat …` command of the first sh block after the line starting with `anchor`. */
 function kcatCommand(anchor: string): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const at = readme.indexOf(`\n${anchor}`);
-  if (at < 0) throw new Error(`README has no line starting with ${anchor}`);
-  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(at))?.[1] ?? '';
+  const block = readmeBlockAfter(anchor);
   const lines = block.split('\n');
   const start = lines.findIndex((line) => line.startsWith('echo '));
   if (start < 0 || !lines[start]!.trimEnd().endsWith('|')) throw new Error(`no echo … | kcat command after ${anchor}`);

@@ -1,37 +1,18 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanEnv, startHerald, type StartedHerald } from '../helpers/herald-process.js';
+import { readmeBlockAfter, ROOT } from '../helpers/readme.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
 // The README's "Try it" commands, as written there, against a real `herald start`: only the address is the
 // test's own, and the ping interval and idle timeout are short, so that a tab that did not answer pings would be
 // closed within the test.
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SECRET = 'readme-secret-that-is-long-enough-for-hs256';
 const KEY = 'readme-api-key-0123456789';
-
-function tryItBlock(): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('\n## Try it'));
-  const block = /```sh\n([\s\S]*?)```/.exec(section);
-  if (!block) throw new Error('README has no sh block under "## Try it"');
-  return block[1]!;
-}
-
-/** The first sh block after the line that starts with `anchor` (a heading, or the text just above the block). */
-function blockAfter(anchor: string): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const at = readme.indexOf(`\n${anchor}`);
-  if (at < 0) throw new Error(`README has no line starting with ${anchor}`);
-  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(at));
-  if (!block) throw new Error(`README has no sh block after ${anchor}`);
-  return block[1]!;
-}
 
 /** The commands of the block from the line starting with `first` to the line ending the command (no `\` or open quote). */
 function command(block: string, first: string): string {
@@ -65,7 +46,7 @@ describe("the README's Try it commands", () => {
     const env = { HERALD_JWT_SECRET: SECRET, HERALD_API_KEY: KEY, HERALD_PING_INTERVAL_MS: '100', HERALD_IDLE_TIMEOUT_MS: '400' };
     herald = await startHerald(dir, env);
     const local = (text: string) => text.replaceAll('http://127.0.0.1:8000', herald!.url).replaceAll('ws://127.0.0.1:8000', herald!.url.replace('http', 'ws'));
-    const block = tryItBlock();
+    const block = readmeBlockAfter('## Try it');
     const shellEnv = cleanEnv({ ...env, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env['PATH']}` });
     const run = (script: string) => {
       const child = spawn('bash', ['-c', script], { cwd: ROOT, env: shellEnv });
@@ -98,18 +79,18 @@ describe("the README's Try it commands", () => {
     expect(stillOpen).toBe(true);
 
     // The REST API's examples, as written, against the same server, tab and token.
-    const inbox = run(`TOKEN=${token}\n${local(blockAfter('### The user\'s inbox'))}`);
+    const inbox = run(`TOKEN=${token}\n${local(readmeBlockAfter('### The user\'s inbox'))}`);
     expect(await inbox.exited).toBe(0);
     expect(inbox.output()).toContain('"items":[{"id":"');
     expect(inbox.output()).toContain('"key":"build-1842"');
     expect(inbox.output()).toMatch(/\{"count":1,"seq":\d+\}/);
     expect(inbox.output()).toContain('{"notification_ids":[]}');
     expect(inbox.output()).toContain('{"changed":true}');
-    const publishing = run(`KEY=${KEY}\n${local(blockAfter('### Publishing'))}`);
+    const publishing = run(`KEY=${KEY}\n${local(readmeBlockAfter('### Publishing'))}`);
     expect(await publishing.exited).toBe(0);
     expect(publishing.output()).toContain('"accepted":2,"stored":2');
     expect(publishing.output()).toContain('{"connections":1}');
-    const operations = run(local(blockAfter('### Operations')));
+    const operations = run(local(readmeBlockAfter('### Operations')));
     expect(await operations.exited).toBe(0);
     expect(operations.output()).toContain('{"status":"ok"}');
     expect(operations.output()).toContain('"status":"ready"');

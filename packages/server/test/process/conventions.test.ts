@@ -1,7 +1,6 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/mint-token.js';
 import { CONFIG_VARIABLES, ENV_SCHEMA, loadConfig } from '../../src/config.js';
 import { createStore } from '../../src/store/create-store.js';
@@ -11,6 +10,7 @@ import { freePort } from '../helpers/free-port.js';
 import { cleanEnv, HeraldProcess, runHerald } from '../helpers/herald-process.js';
 import { TestClient } from '../helpers/ws-client.js';
 import { configError } from '../helpers/config-error.js';
+import { processSandbox } from '../helpers/process-sandbox.js';
 
 const SECRET = 'conventions-test-secret-long-enough-for-hs256';
 const API_KEY = 'conventions-test-api-key-0123';
@@ -97,19 +97,7 @@ describe('configuration errors', () => {
 });
 
 describe('the herald process at start-up', () => {
-  const dirs: string[] = [];
-  const running: HeraldProcess[] = [];
-  const tempDir = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'herald-conventions-'));
-    dirs.push(dir);
-    return dir;
-  };
-  afterEach(() => {
-    for (const child of running.splice(0)) child.kill('SIGKILL');
-  });
-  afterAll(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  const { tempDir, running } = processSandbox('herald-conventions-');
 
   /** `herald start` in a fresh directory; it is expected to fail: its exit, and the lines it wrote. */
   async function failedStart(env: Record<string, string>, timeoutMs = 30_000) {

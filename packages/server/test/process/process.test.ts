@@ -1,31 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/mint-token.js';
 import { cleanEnv, HeraldProcess, runHerald } from '../helpers/herald-process.js';
 import { httpRequest } from '../helpers/http-request.js';
 import { TestClient } from '../helpers/ws-client.js';
 import { HERALD_VERSION } from '../../src/version.js';
+import { processSandbox } from '../helpers/process-sandbox.js';
 
 const SECRET = 'process-test-secret-long-enough-for-hs256';
 const API_KEY = 'process-test-api-key-0123456789';
 
 describe('the herald process', () => {
-  const dirs: string[] = [];
-  const running: HeraldProcess[] = [];
-  const tempDir = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'herald-process-'));
-    dirs.push(dir);
-    return dir;
-  };
-  afterEach(() => {
-    // A test that failed half-way must not leave a server behind.
-    for (const child of running.splice(0)) child.kill('SIGKILL');
-  });
-  afterAll(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  const { tempDir, running } = processSandbox('herald-process-');
 
   /** Starts `herald start` and resolves with its base URL once it logged that it is listening. */
   async function start(cwd: string, env: Record<string, string>): Promise<{ child: HeraldProcess; url: string }> {

@@ -2,10 +2,9 @@ import { ErrorCode } from '@herald/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_POLICY } from '../../src/errors.js';
 import { RETRY_AFTER_SECONDS, rawErrorResponse } from '../../src/error-response.js';
-import { guardOutages } from '../../src/store/outage-guard.js';
 import { startGateway, TEST_API_KEY, uniqueUser, type TestGateway } from '../helpers/gateway.js';
+import { gatewayOnStoppablePostgres } from '../helpers/outage-gateway.js';
 import { rawConnection } from '../helpers/raw-http.js';
-import { startStoppablePostgres, type StoppablePostgres } from '../helpers/stoppable-postgres.js';
 
 /** Every route Herald serves, with the methods it takes (HEAD wherever GET is) and what authenticates it. */
 const ROUTES: Record<string, { methods: string[]; auth: 'user' | 'key' | 'none' }> = {
@@ -248,30 +247,21 @@ describe('an error response written on a raw socket', () => {
 });
 
 describe('HTTP conventions while PostgreSQL is down', () => {
-  let postgres: StoppablePostgres;
-  let gateway: TestGateway;
-  beforeAll(async () => {
-    postgres = await startStoppablePostgres();
-    gateway = await startGateway('postgres', { databaseUrl: postgres.url, wrapStore: guardOutages });
-  });
-  afterAll(async () => {
-    await gateway?.close();
-    await postgres?.remove();
-  });
+  const outage = gatewayOnStoppablePostgres();
 
   it('answers every 503, an error or /readyz, with Retry-After', async () => {
     const user = uniqueUser('retry-after');
-    await postgres.stop();
+    await outage.postgres.stop();
     try {
-      const token = await gateway.token(user);
+      const token = await outage.gateway.token(user);
       const answers: Array<[string, Response]> = [
-        ['/publish', await fetch(`${gateway.baseUrl}/publish`, {
+        ['/publish', await fetch(`${outage.gateway.baseUrl}/publish`, {
           method: 'POST',
           headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
           body: JSON.stringify({ user_id: user, type: 'new_notification', payload: {} }),
         })],
-        ['/notifications', await fetch(`${gateway.baseUrl}/notifications`, { headers: { authorization: `Bearer ${token}` } })],
-        ['/readyz', await fetch(`${gateway.baseUrl}/readyz`)],
+        ['/notifications', await fetch(`${outage.gateway.baseUrl}/notifications`, { headers: { authorization: `Bearer ${token}` } })],
+        ['/readyz', await fetch(`${outage.gateway.baseUrl}/readyz`)],
       ];
       for (const [path, response] of answers) {
         expect({ path, status: response.status, retryAfter: response.headers.get('retry-after') }).toEqual({
@@ -282,7 +272,7 @@ describe('HTTP conventions while PostgreSQL is down', () => {
       }
       expect(await answers[0]![1].json()).toEqual({ error: ErrorCode.Unavailable, message: expect.any(String) });
     } finally {
-      await postgres.start();
+      await outage.postgres.start();
     }
   });
 });

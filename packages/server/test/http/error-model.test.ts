@@ -4,9 +4,8 @@ import { CloseCode, ErrorCode } from '@herald/protocol';
 import { badRequest, closeFor, ERROR_POLICY, HeraldError, storeUnavailable, unauthorized } from '../../src/errors.js';
 import { handleError } from '../../src/http/error-handler.js';
 import { createLogger } from '../../src/logger.js';
-import { guardOutages } from '../../src/store/outage-guard.js';
-import { startGateway, uniqueUser, type TestGateway } from '../helpers/gateway.js';
-import { startStoppablePostgres, type StoppablePostgres } from '../helpers/stoppable-postgres.js';
+import { uniqueUser } from '../helpers/gateway.js';
+import { gatewayOnStoppablePostgres } from '../helpers/outage-gateway.js';
 
 const UNAVAILABLE_BODY = { error: 'unavailable', message: 'The database is unavailable; retry later' };
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
@@ -141,26 +140,17 @@ describe('the HTTP error handler', () => {
 });
 
 describe('a gateway whose store is guarded, while PostgreSQL is down', () => {
-  let postgres: StoppablePostgres;
-  let gateway: TestGateway;
-  beforeAll(async () => {
-    postgres = await startStoppablePostgres();
-    gateway = await startGateway('postgres', { databaseUrl: postgres.url, wrapStore: guardOutages });
-  });
-  afterAll(async () => {
-    await gateway?.close();
-    await postgres?.remove();
-  });
+  const outage = gatewayOnStoppablePostgres();
 
   it('answers publish and the inbox 503 with the same body as before, and serves again once it is back', async () => {
     const user = uniqueUser('guarded');
-    const publish = () => gateway.publish({ user_id: user, type: 'new_notification', payload: { title: 't' } });
+    const publish = () => outage.gateway.publish({ user_id: user, type: 'new_notification', payload: { title: 't' } });
     expect((await publish()).status).toBe(200);
-    await postgres.stop();
+    await outage.postgres.stop();
     expect(await publish()).toEqual({ status: 503, body: UNAVAILABLE_BODY });
-    expect(await gateway.asUser(user, '/notifications')).toEqual({ status: 503, body: UNAVAILABLE_BODY });
-    expect(await gateway.asUser(user, '/notifications/unread-count')).toEqual({ status: 503, body: UNAVAILABLE_BODY });
-    await postgres.start();
+    expect(await outage.gateway.asUser(user, '/notifications')).toEqual({ status: 503, body: UNAVAILABLE_BODY });
+    expect(await outage.gateway.asUser(user, '/notifications/unread-count')).toEqual({ status: 503, body: UNAVAILABLE_BODY });
+    await outage.postgres.start();
     expect((await publish()).body.events[0].seq).toBe(2);
   });
 });

@@ -22,6 +22,11 @@ export const CloseCode = {
   Unauthorized: 4001,
   /** The token expired and no `refresh` came within the grace period: reconnect with a new token. */
   TokenExpired: 4002,
+  /**
+   * Everything Herald stored for the user was erased (DELETE /users/{user_id}): the user's stream starts again
+   * from seq 1, so a client that reconnects drops what it holds and connects without `since`.
+   */
+  UserErased: 4004,
   /** The client read too slowly and its unsent data passed the bound: reconnect and resume. */
   SlowConsumer: 4008,
   /** Too many connections for this user or from this address: reconnect later, with backoff. */

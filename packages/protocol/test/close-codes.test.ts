@@ -9,6 +9,7 @@ const EXPECTED: Record<keyof typeof CloseCode, { code: number; reconnect: boolea
   ServiceRestart: { code: 1012, reconnect: true, newToken: false },
   Unauthorized: { code: 4001, reconnect: false, newToken: true },
   TokenExpired: { code: 4002, reconnect: true, newToken: true },
+  UserErased: { code: 4004, reconnect: true, newToken: false },
   SlowConsumer: { code: 4008, reconnect: true, newToken: false },
   TooManyConnections: { code: 4029, reconnect: true, newToken: false },
   TooManyFrames: { code: 4030, reconnect: true, newToken: false },

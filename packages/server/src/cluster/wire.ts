@@ -40,6 +40,8 @@ const STREAM_EVENT_TYPES: Readonly<Record<StreamEventType, true>> = {
   task_update: true,
   notification_read: true,
   all_read: true,
+  notification_updated: true,
+  notification_deleted: true,
 };
 
 export function encodeBrokerMessage(message: BrokerMessage): string {

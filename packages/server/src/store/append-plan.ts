@@ -9,8 +9,7 @@
  * implementation: its name in the table's column list in sqlite-appender.ts (EVENT_COLUMNS, NOTIFICATION_COLUMNS;
  * the build fails until it is there), and nothing in postgres-appender.ts (Kysely inserts the rows as built).
  */
-import { eventRows } from './event-rows.js';
-import type { EventsTable, NotificationsTable } from './schema.js';
+import { eventRows, type EventRow, type NotificationRow } from './event-rows.js';
 import type { AppendInput, StoredEvent } from './store.js';
 
 /** Keys by user id. */
@@ -28,8 +27,8 @@ export interface AppendPlan {
   /** Aligned with the inputs: the event each one stores, or null for a repeat, which stores nothing. */
   results: (StoredEvent | null)[];
   /** The rows to insert, in input order. */
-  eventRows: EventsTable[];
-  notificationRows: NotificationsTable[];
+  eventRows: EventRow[];
+  notificationRows: NotificationRow[];
   /**
    * The new last seq of each user that got an event, in the order of their first input. Only those have one to
    * write: a batch of repeats (a Kafka batch consumed again after a crash) writes nothing.

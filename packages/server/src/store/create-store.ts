@@ -9,6 +9,7 @@ import { SqliteAppender } from './sqlite-appender.js';
 import { SqlStore } from './sql-store.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Store } from './store.js';
+import type { InboxLimits } from './trim-plan.js';
 
 export interface CreateStoreOptions {
   /**
@@ -19,7 +20,12 @@ export interface CreateStoreOptions {
   onPoolError?: (error: Error) => void;
   /** SQLite only: `full` (the default) syncs the WAL on every commit; `normal` leaves it to checkpoints. */
   sqliteSynchronous?: SqliteSynchronous;
+  /** How much of a user's inbox and stream is kept (HERALD_MAX_NOTIFICATIONS_PER_USER); DEFAULT_INBOX_LIMITS when absent. */
+  limits?: InboxLimits;
 }
+
+/** HERALD_MAX_NOTIFICATIONS_PER_USER's default, for the inbox and for the stream. */
+export const DEFAULT_INBOX_LIMITS: InboxLimits = { maxNotificationsPerUser: 10_000, maxEventsPerUser: 10_000 };
 
 /** How long a query waits for a PostgreSQL connection before it fails, so that ping() cannot hang. */
 const PG_CONNECT_TIMEOUT_MS = 5_000;
@@ -38,11 +44,12 @@ const SQLITE_GROUP_ITEMS = 1_000;
 export function createStore(databaseUrl: string, options: CreateStoreOptions = {}): Store {
   const target = parseDatabaseUrl(databaseUrl);
   if (!target.ok) throw new Error(`The database URL ${target.error}`);
+  const limits = options.limits ?? DEFAULT_INBOX_LIMITS;
   if (target.value.kind === 'postgres') {
     const kysely = new Kysely<Database>({ dialect: postgresDialect(target.value.url, options) });
-    return new SqlStore(kysely, new PostgresAppender(kysely));
+    return new SqlStore(kysely, new PostgresAppender(kysely, limits));
   }
-  return sqliteStore(target.value.path, options.sqliteSynchronous ?? 'full');
+  return sqliteStore(target.value.path, options.sqliteSynchronous ?? 'full', limits);
 }
 
 /**
@@ -51,12 +58,23 @@ export function createStore(databaseUrl: string, options: CreateStoreOptions = {
  * past it, and a stream counts up from 1), so this pool reads int8 as a number, as SQLite does, count(*) too.
  * Set on this pool only, not on pg's global parsers, which other code in the process may rely on.
  */
-const int8AsNumber: pg.CustomTypesConfig = {
-  getTypeParser: (oid, format) => (oid === pg.types.builtins.INT8 && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format)),
+const parseTimestamptz = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ, 'text') as (text: string) => Date;
+
+/**
+ * Also: timestamptz (migration 0003) is read back as the ISO text Herald wrote (toISOString: milliseconds, UTC),
+ * the form SQLite stores, not as a Date; the times Herald writes have milliseconds only, so the round trip is exact.
+ */
+const heraldTypes: pg.CustomTypesConfig = {
+  getTypeParser: (oid, format) => {
+    if (format === 'binary') return pg.types.getTypeParser(oid, format);
+    if (oid === pg.types.builtins.INT8) return Number;
+    if (oid === pg.types.builtins.TIMESTAMPTZ) return (text: string) => parseTimestamptz(text).toISOString();
+    return pg.types.getTypeParser(oid, format);
+  },
 };
 
 function postgresDialect(connectionString: string, options: CreateStoreOptions): Dialect {
-  const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, types: int8AsNumber });
+  const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, types: heraldTypes });
   // Without a listener, an idle client's error is an unhandled 'error' event and takes the process down.
   pool.on('error', (error) => options.onPoolError?.(error));
   return new PostgresDialect({ pool });
@@ -66,7 +84,7 @@ function postgresDialect(connectionString: string, options: CreateStoreOptions):
  * SQLite: Kysely for every query but append, which runs its prepared statements directly (SqliteAppender) in
  * group commits, on the same connection.
  */
-function sqliteStore(path: string, synchronous: SqliteSynchronous): Store {
+function sqliteStore(path: string, synchronous: SqliteSynchronous, limits: InboxLimits): Store {
   const db = openSqlite(path, synchronous);
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(db, SQLITE_CACHED_STATEMENTS) }),
@@ -76,5 +94,5 @@ function sqliteStore(path: string, synchronous: SqliteSynchronous): Store {
   const release = (): void => {
     if (db.open) db.close();
   };
-  return new SqlStore(kysely, new GroupCommit(new SqliteAppender(db, kysely), SQLITE_GROUP_ITEMS), release);
+  return new SqlStore(kysely, new GroupCommit(new SqliteAppender(db, kysely, limits), SQLITE_GROUP_ITEMS), release);
 }

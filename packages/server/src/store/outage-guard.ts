@@ -1,5 +1,19 @@
 import { HeraldError, storeUnavailable } from '../errors.js';
-import type { AppendInput, ListQuery, NotificationPage, Store, StoredEvent, UnreadCount } from './store.js';
+import type {
+  ActionResult,
+  AppendInput,
+  ChangeResult,
+  InboxChange,
+  InboxCounts,
+  ListQuery,
+  NotificationPage,
+  NotificationTarget,
+  Store,
+  StoredEvent,
+  StreamBounds,
+  SweepResult,
+  UnreadCount,
+} from './store.js';
 import { isStoreUnavailable } from './unavailable.js';
 
 /**
@@ -80,6 +94,54 @@ class OutageGuard implements Store {
   async unreadCount(userId: string): Promise<UnreadCount> {
     try {
       return await this.#store.unreadCount(userId);
+    } catch (error) {
+      throw asOutage(error);
+    }
+  }
+
+  async changeNotifications(userId: string, change: InboxChange, target: NotificationTarget): Promise<ChangeResult> {
+    try {
+      return await this.#store.changeNotifications(userId, change, target);
+    } catch (error) {
+      throw asOutage(error);
+    }
+  }
+
+  async recordAction(userId: string, notificationId: string, actionId: string): Promise<ActionResult> {
+    try {
+      return await this.#store.recordAction(userId, notificationId, actionId);
+    } catch (error) {
+      throw asOutage(error);
+    }
+  }
+
+  async eraseUser(userId: string): Promise<boolean> {
+    try {
+      return await this.#store.eraseUser(userId);
+    } catch (error) {
+      throw asOutage(error);
+    }
+  }
+
+  async sweep(options: { olderThan: string; expiredBefore: string; batch: number }): Promise<SweepResult> {
+    try {
+      return await this.#store.sweep(options);
+    } catch (error) {
+      throw asOutage(error);
+    }
+  }
+
+  async streamBounds(userId: string): Promise<StreamBounds> {
+    try {
+      return await this.#store.streamBounds(userId);
+    } catch (error) {
+      throw asOutage(error);
+    }
+  }
+
+  async counts(userId: string): Promise<InboxCounts> {
+    try {
+      return await this.#store.counts(userId);
     } catch (error) {
       throw asOutage(error);
     }

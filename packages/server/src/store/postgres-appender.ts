@@ -5,9 +5,10 @@ import { chunks } from './chunks.js';
 import { batchTimestamp } from './event-rows.js';
 import type { Database } from './schema.js';
 import type { AppendInput } from './store.js';
+import { planStreamUpdates, type InboxLimits, type StreamState, type StreamUpdate } from './trim-plan.js';
 
 /**
- * Rows per multi-row statement. With at most 8 columns a row that is 8,000 bound parameters, far below
+ * Rows per multi-row statement. With at most 16 columns a row that is 16,000 bound parameters, far below
  * PostgreSQL's limit (65,535); a batch of hundreds of items is one statement per table.
  */
 export const ROWS_PER_STATEMENT = 1_000;
@@ -21,18 +22,22 @@ type Trx = Transaction<Database>;
  * 1. lock the streams of the batch's users, in user id order, and read their last_seq;
  * 2. under those locks, read which of the batch's (user, key) pairs are already stored;
  * 3. plan the batch (planAppend: repeats skipped, the rest numbered from last_seq in input order);
- * 4. insert the events, then the notifications, then write each user's new last_seq.
+ * 4. insert the events, then the notifications, then write each user's new last_seq;
+ * 5. remove what a user past HERALD_MAX_NOTIFICATIONS_PER_USER no longer keeps (planStreamUpdates).
  */
 export class PostgresAppender implements Appender {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly limits: InboxLimits,
+  ) {}
 
   append(inputs: readonly AppendInput[]): Promise<AppendResults> {
-    return this.db.transaction().execute((trx) => appendInTransaction(trx, inputs));
+    return this.db.transaction().execute((trx) => appendInTransaction(trx, inputs, this.limits));
   }
 }
 
-async function appendInTransaction(trx: Trx, inputs: readonly AppendInput[]): Promise<AppendResults> {
-  const lastSeqs = await lockStreams(trx, batchUsers(inputs).sort(compare));
+async function appendInTransaction(trx: Trx, inputs: readonly AppendInput[], limits: InboxLimits): Promise<AppendResults> {
+  const { lastSeqs, states } = await lockStreams(trx, batchUsers(inputs).sort(compare));
   const plan = planAppend(inputs, { lastSeqs, storedKeys: await storedKeys(trx, batchKeys(inputs)) }, batchTimestamp());
   // Plain inserts, not ON CONFLICT DO NOTHING: under the stream locks no other writer can have stored these
   // keys or seqs, and if one somehow had, failing the batch beats leaving a gap.
@@ -42,8 +47,30 @@ async function appendInTransaction(trx: Trx, inputs: readonly AppendInput[]): Pr
   for (const chunk of chunks(plan.notificationRows, ROWS_PER_STATEMENT)) {
     await trx.insertInto('notifications').values(chunk).execute();
   }
-  await advanceStreams(trx, [...plan.newLastSeqs]);
+  const updates = planStreamUpdates(plan, states, limits);
+  const removed = await trimStreams(trx, updates, states);
+  await advanceStreams(trx, updates, removed);
   return plan.results;
+}
+
+/**
+ * Removes what each user past a limit no longer keeps: the events up to the new floor, the oldest notifications
+ * past the limit. Returns how many notifications each user lost. Rare (only users at a limit), so one statement
+ * per user and table is fine.
+ */
+async function trimStreams(trx: Trx, updates: readonly StreamUpdate[], states: ReadonlyMap<string, StreamState>): Promise<Map<string, number>> {
+  const removed = new Map<string, number>();
+  for (const { userId, floorSeq, removeOldest } of updates) {
+    if (floorSeq > states.get(userId)!.floorSeq) {
+      await trx.deleteFrom('events').where('user_id', '=', userId).where('seq', '<=', floorSeq).execute();
+    }
+    if (removeOldest > 0) {
+      const oldest = trx.selectFrom('notifications').select('seq').where('user_id', '=', userId).orderBy('seq').limit(removeOldest);
+      const result = await trx.deleteFrom('notifications').where('user_id', '=', userId).where('seq', 'in', oldest).executeTakeFirst();
+      removed.set(userId, Number(result.numDeletedRows));
+    }
+  }
+  return removed;
 }
 
 /**
@@ -51,31 +78,51 @@ async function appendInTransaction(trx: Trx, inputs: readonly AppendInput[]): Pr
  * no-op update. PostgreSQL locks the rows of one statement in VALUES order, and the chunks run in order, so every
  * batch locks in ascending user id order: two batches naming the same users in opposite orders cannot deadlock.
  */
-async function lockStreams(trx: Trx, sortedUserIds: readonly string[]): Promise<Map<string, number>> {
+async function lockStreams(
+  trx: Trx,
+  sortedUserIds: readonly string[],
+): Promise<{ lastSeqs: Map<string, number>; states: Map<string, StreamState> }> {
   const lastSeqs = new Map<string, number>();
+  const states = new Map<string, StreamState>();
   for (const chunk of chunks(sortedUserIds, ROWS_PER_STATEMENT)) {
     const rows = await trx
       .insertInto('user_streams')
       .values(chunk.map((userId) => ({ user_id: userId, last_seq: 0 })))
       .onConflict((oc) => oc.column('user_id').doUpdateSet({ last_seq: sql<number>`user_streams.last_seq` }))
-      .returning(['user_id', 'last_seq'])
+      .returning(['user_id', 'last_seq', 'floor_seq', 'notification_count'])
       .execute();
-    for (const row of rows) lastSeqs.set(row.user_id, row.last_seq);
+    for (const row of rows) {
+      lastSeqs.set(row.user_id, row.last_seq);
+      states.set(row.user_id, { floorSeq: row.floor_seq, notificationCount: row.notification_count });
+    }
   }
-  return lastSeqs;
+  return { lastSeqs, states };
 }
 
 /**
  * Writes the users' new last_seq. Every row exists (lockStreams made it) and is locked by this transaction
  * already, so the order of these writes cannot cause a deadlock.
  */
-async function advanceStreams(trx: Trx, heads: readonly (readonly [string, number])[]): Promise<void> {
-  for (const chunk of chunks(heads, ROWS_PER_STATEMENT)) {
+async function advanceStreams(trx: Trx, updates: readonly StreamUpdate[], removed: ReadonlyMap<string, number>): Promise<void> {
+  for (const chunk of chunks(updates, ROWS_PER_STATEMENT)) {
     // An upsert that always conflicts: a multi-row UPDATE typed by the table.
     await trx
       .insertInto('user_streams')
-      .values(chunk.map(([userId, lastSeq]) => ({ user_id: userId, last_seq: lastSeq })))
-      .onConflict((oc) => oc.column('user_id').doUpdateSet((eb) => ({ last_seq: eb.ref('excluded.last_seq') })))
+      .values(
+        chunk.map((update) => ({
+          user_id: update.userId,
+          last_seq: update.lastSeq,
+          floor_seq: update.floorSeq,
+          notification_count: update.notificationCount - (removed.get(update.userId) ?? 0),
+        })),
+      )
+      .onConflict((oc) =>
+        oc.column('user_id').doUpdateSet((eb) => ({
+          last_seq: eb.ref('excluded.last_seq'),
+          floor_seq: eb.ref('excluded.floor_seq'),
+          notification_count: eb.ref('excluded.notification_count'),
+        })),
+      )
       .execute();
   }
 }

@@ -1,27 +1,29 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { Migrator } from 'kysely/migration';
-import type { Notification, StreamEventType } from '@herald/protocol';
 import type { Appender } from './appender.js';
-import { chunks } from './chunks.js';
-import { eventsRow } from './event-rows.js';
+import { changeInTransaction, eraseInTransaction, markAllReadInTransaction, recordActionInTransaction } from './inbox-writes.js';
 import { migrationProvider } from './migrations/index.js';
-import type { Database, EventsTable, NotificationsTable } from './schema.js';
+import { NOTIFICATION_COLUMNS, notExpired, now, readCounts, streamRows } from './reads.js';
+import { toInboxItem, toStoredEvent } from './record-rows.js';
+import type { Database, NotificationsTable } from './schema.js';
 import {
   EVENTS_PAGE_BYTES,
   LIST_PAGE_BYTES,
+  type ActionResult,
   type AppendInput,
+  type ChangeResult,
+  type InboxChange,
+  type InboxCounts,
   type ListQuery,
   type NotificationPage,
+  type NotificationTarget,
   type Store,
   type StoredEvent,
+  type StreamBounds,
+  type SweepResult,
   type UnreadCount,
 } from './store.js';
-
-/** Ids per UPDATE ... IN (...): far below SQLite's and PostgreSQL's bound-parameter limits. */
-const IN_LIST_CHUNK = 500;
-
-type Trx = Transaction<Database>;
-type EventRow = Pick<Selectable<EventsTable>, 'user_id' | 'seq' | 'type' | 'payload' | 'created_at'>;
+import { sweepOnce } from './sweep.js';
 
 /**
  * The Store over Kysely: the same queries for SQLite and PostgreSQL, so both keep the same guarantees; append
@@ -60,97 +62,84 @@ export class SqlStore implements Store {
     return results.filter((event): event is StoredEvent => event !== null);
   }
 
-  async markRead(userId: string, ids: readonly string[]): Promise<StoredEvent | null> {
-    const wanted = [...new Set(ids)];
-    if (wanted.length === 0) return null;
-    return this.#db.transaction().execute(async (trx) => {
-      await lockStream(trx, userId);
-      const readAt = now();
-      const changed = new Set<string>();
-      for (const chunk of chunks(wanted, IN_LIST_CHUNK)) {
-        // The user_id and status conditions make other users' ids, unknown ids and read ones match nothing,
-        // so the caller learns only which of its own notifications changed.
-        const rows = await trx
-          .updateTable('notifications')
-          .set({ status: 'read', read_at: readAt })
-          .where('user_id', '=', userId)
-          .where('status', '=', 'unread')
-          .where('id', 'in', chunk)
-          .returning('id')
-          .execute();
-        for (const row of rows) changed.add(row.id);
-      }
-      if (changed.size === 0) return null;
-      const notificationIds = wanted.filter((id) => changed.has(id));
-      return appendUserEvent(trx, userId, 'notification_read', { notification_ids: notificationIds });
-    });
+  markRead(userId: string, ids: readonly string[]): Promise<StoredEvent | null> {
+    return this.#db.transaction().execute(async (trx) => (await changeInTransaction(trx, userId, 'read', { ids })).events[0] ?? null);
   }
 
-  async markAllRead(userId: string): Promise<StoredEvent | null> {
-    return this.#db.transaction().execute(async (trx) => {
-      await lockStream(trx, userId);
-      const result = await trx
-        .updateTable('notifications')
-        .set({ status: 'read', read_at: now() })
-        .where('user_id', '=', userId)
-        .where('status', '=', 'unread')
-        .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) return null;
-      return appendUserEvent(trx, userId, 'all_read', {});
-    });
+  markAllRead(userId: string): Promise<StoredEvent | null> {
+    return this.#db.transaction().execute((trx) => markAllReadInTransaction(trx, userId));
+  }
+
+  changeNotifications(userId: string, change: InboxChange, target: NotificationTarget): Promise<ChangeResult> {
+    return this.#db.transaction().execute((trx) => changeInTransaction(trx, userId, change, target));
+  }
+
+  recordAction(userId: string, notificationId: string, actionId: string): Promise<ActionResult> {
+    return this.#db.transaction().execute((trx) => recordActionInTransaction(trx, userId, notificationId, actionId));
+  }
+
+  eraseUser(userId: string): Promise<boolean> {
+    return this.#db.transaction().execute((trx) => eraseInTransaction(trx, userId));
+  }
+
+  sweep(options: { olderThan: string; expiredBefore: string; batch: number }): Promise<SweepResult> {
+    return sweepOnce(this.#db, options);
   }
 
   async eventsAfter(userId: string, since: number, limit: number, maxBytes = EVENTS_PAGE_BYTES): Promise<StoredEvent[]> {
     if (limit < 1) return [];
     const budget = budgetOf(maxBytes);
-    // One read of the rows with their sizes (octet_length reads a value's length, not the value), bringing only
-    // the payloads that are small enough that `limit` of them stay within the budget: a page of such events is
-    // one plain read, and whatever lies past a page's cut never holds more than the budget together.
-    // Bound as an integer (octet_length's type on PostgreSQL); no value is anywhere near 2 GiB.
+    // One read of the rows with their sizes (payload_bytes, stored beside each row), bringing only the payloads
+    // that are small enough that `limit` of them stay within the budget: a page of such events is one plain read,
+    // and whatever lies past a page's cut never holds more than the budget together.
     const small = Math.max(1, Math.min(2 ** 31 - 1, Math.floor(budget / limit)));
-    const rows = await this.#db
-      .selectFrom('events')
-      .select(['user_id', 'seq', 'type', 'created_at', octetLength, sql<string | null>`case when octet_length(payload) <= ${small} then payload end`.as('payload')])
-      .where('user_id', '=', userId)
-      .where('seq', '>', since)
-      .orderBy('seq', 'asc')
+    const rows = await streamRows(this.#db, userId, small)
+      .where('e.seq', '>', since)
+      .orderBy('e.seq', 'asc')
       .limit(limit)
       .execute();
     const page = withinBudget(rows, budget);
-    // The larger payloads of the page itself, by seq; those past the cut are never read. Events never change
-    // once stored, so a second statement reads what the first one sized.
-    const large = page.filter((row) => row.payload === null).map((row) => row.seq);
+    // The larger payloads of the page itself, by seq; those past the cut are never read. A second statement may
+    // find a notification deleted since the first: it is replayed as deleted, which is what it is by then.
+    const large = page.filter((row) => row.payload === null && row.n_payload === null).map((row) => row.seq);
     if (large.length > 0) {
-      const texts = await this.#db.selectFrom('events').select(['seq', 'payload']).where('user_id', '=', userId).where('seq', 'in', large).execute();
-      const bySeq = new Map(texts.map((text) => [text.seq, text.payload]));
-      for (const row of page) row.payload ??= bySeq.get(row.seq)!;
+      const whole = await streamRows(this.#db, userId, null).where('e.seq', 'in', large).execute();
+      const bySeq = new Map(whole.map((row) => [row.seq, row]));
+      for (const [index, row] of page.entries()) if (bySeq.has(row.seq)) page[index] = bySeq.get(row.seq)!;
     }
-    // Every payload on the page is filled in now.
-    return page.map((row) => toStoredEvent(row as EventRow));
+    return page.map(toStoredEvent);
   }
 
   async headSeq(userId: string): Promise<number> {
+    return (await this.streamBounds(userId)).headSeq;
+  }
+
+  async streamBounds(userId: string): Promise<StreamBounds> {
     const row = await this.#db
       .selectFrom('user_streams')
-      .select('last_seq')
+      .select(['last_seq', 'floor_seq'])
       .where('user_id', '=', userId)
       .executeTakeFirst();
-    return row?.last_seq ?? 0;
+    return { headSeq: row?.last_seq ?? 0, floorSeq: row?.floor_seq ?? 0 };
   }
 
   async listNotifications(userId: string, query: ListQuery): Promise<NotificationPage> {
-    const { status, beforeSeq, limit } = query;
+    const { status, beforeSeq, limit, category } = query;
+    const archived = query.archived ?? 'false';
     if (limit < 1) return { items: [], nextBeforeSeq: null };
     const inbox = this.#db
       .selectFrom('notifications')
       .where('user_id', '=', userId)
+      .where(notExpired(now()))
       .$if(status !== 'all', (qb) => qb.where('status', '=', status as NotificationsTable['status']))
+      .$if(category !== undefined, (qb) => qb.where('category', '=', category!))
+      .$if(archived !== 'all', (qb) => qb.where('archived_at', archived === 'true' ? 'is not' : 'is', null))
       .$if(beforeSeq !== undefined, (qb) => qb.where('seq', '<', beforeSeq!));
     // The sizes of one row more than the page tell where the page ends and whether another exists; then the page's
     // rows alone are read whole, in the same statement (one snapshot). A row fits while the running total stays
     // within the budget, and the first row always does.
     const rows = await this.#db
-      .with('head', () => inbox.select(['seq', octetLength]).orderBy('seq', 'desc').limit(limit + 1))
+      .with('head', () => inbox.select(['seq', 'payload_bytes as size']).orderBy('seq', 'desc').limit(limit + 1))
       .with('sized', (db) =>
         db
           .selectFrom('head')
@@ -167,7 +156,7 @@ export class SqlStore implements Store {
           .where('n', '<=', limit)
           .where((eb) => eb.or([eb('n', '=', 1), eb('total', '<=', budgetOf(query.maxBytes ?? LIST_PAGE_BYTES))])),
       )
-      .selectFrom(inbox.selectAll().as('inbox'))
+      .selectFrom(inbox.select(NOTIFICATION_COLUMNS).select('seq').as('inbox'))
       .selectAll()
       .where('seq', '>=', (eb) => eb.selectFrom('page').select((sub) => sub.fn.min('seq').as('oldest')))
       // Rows are newest first: what did not fit is older than the page's oldest.
@@ -178,28 +167,19 @@ export class SqlStore implements Store {
       .execute();
     const last = rows.at(-1);
     return {
-      items: rows.map(toNotification),
+      items: rows.map(toInboxItem),
       // exists() is a boolean on PostgreSQL, 0 or 1 on SQLite.
       nextBeforeSeq: last !== undefined && Boolean(last.more) ? last.seq : null,
     };
   }
 
   async unreadCount(userId: string): Promise<UnreadCount> {
-    // One statement, so PostgreSQL reads both from one snapshot: the count is exactly the state at head_seq.
-    const row = await this.#db
-      .selectNoFrom((eb) => [
-        eb
-          .selectFrom('notifications')
-          .select((sub) => sub.fn.countAll().as('count'))
-          .where('user_id', '=', userId)
-          .where('status', '=', 'unread')
-          .as('count'),
-        eb.selectFrom('user_streams').select('last_seq').where('user_id', '=', userId).as('head_seq'),
-      ])
-      .executeTakeFirstOrThrow();
-    // Both databases hand back numbers (the PostgreSQL pool reads int8 as one, create-store.ts); Kysely types
-    // count(*) as string | number | bigint all the same.
-    return { count: Number(row.count ?? 0), headSeq: Number(row.head_seq ?? 0) };
+    const { unread, headSeq } = await this.counts(userId);
+    return { count: unread, headSeq };
+  }
+
+  counts(userId: string): Promise<InboxCounts> {
+    return readCounts(this.#db, userId);
   }
 
   async ping(): Promise<void> {
@@ -215,8 +195,6 @@ export class SqlStore implements Store {
   }
 }
 
-/** A row's payload size in bytes, read from the row's header: the value itself is not loaded (nor detoasted). */
-const octetLength = sql<number>`octet_length(payload)`.as('size');
 
 /**
  * The rows of a page: up to the first one at which the sizes of the rows before it reach the budget (the first row
@@ -234,72 +212,4 @@ function withinBudget<Row extends { size: number }>(rows: Row[], budget: number)
 /** A page's byte budget as the queries bind it: a whole number, at least 1 so that the first row always fits. */
 function budgetOf(maxBytes: number): number {
   return Math.max(1, Math.floor(Math.min(maxBytes, Number.MAX_SAFE_INTEGER)));
-}
-
-/** Appends an event of the user's own making (no key, so never deduplicated). */
-async function appendUserEvent(
-  trx: Trx,
-  userId: string,
-  type: StreamEventType,
-  payload: Record<string, unknown>,
-): Promise<StoredEvent> {
-  const seq = await nextSeq(trx, userId);
-  const createdAt = now();
-  const event = { userId, seq, type, payload, payloadJson: JSON.stringify(payload), createdAt };
-  await trx.insertInto('events').values(eventsRow(event, null)).execute();
-  return event;
-}
-
-/** Takes the user's next seq; on PostgreSQL the row stays locked until the transaction ends. */
-async function nextSeq(trx: Trx, userId: string): Promise<number> {
-  const row = await trx
-    .insertInto('user_streams')
-    .values({ user_id: userId, last_seq: 1 })
-    .onConflict((oc) => oc.column('user_id').doUpdateSet({ last_seq: sql<number>`user_streams.last_seq + 1` }))
-    .returning('last_seq')
-    .executeTakeFirstOrThrow();
-  return row.last_seq;
-}
-
-/**
- * Locks the user's stream row without changing it (SELECT ... FOR UPDATE does not exist in SQLite), for writes
- * that may end up appending nothing. A user without the row has no notifications, so there is nothing to lock.
- */
-async function lockStream(trx: Trx, userId: string): Promise<void> {
-  await trx
-    .updateTable('user_streams')
-    .set((eb) => ({ last_seq: eb.ref('last_seq') }))
-    .where('user_id', '=', userId)
-    .execute();
-}
-
-function toStoredEvent(row: EventRow): StoredEvent {
-  return {
-    userId: row.user_id,
-    seq: row.seq,
-    type: row.type,
-    payload: parsePayload(row.payload),
-    // The stored text is what the frame carries: a replay does not serialise the payload again.
-    payloadJson: row.payload,
-    createdAt: row.created_at,
-  };
-}
-
-function toNotification(row: Selectable<NotificationsTable>): Notification {
-  return {
-    id: row.id,
-    key: row.key,
-    status: row.status,
-    created_at: row.created_at,
-    read_at: row.read_at,
-    payload: parsePayload(row.payload),
-  };
-}
-
-function parsePayload(text: string): Record<string, unknown> {
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
-function now(): string {
-  return new Date().toISOString();
 }

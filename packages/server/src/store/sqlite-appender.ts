@@ -2,38 +2,55 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { addKey, batchKeys, batchUsers, planAppend } from './append-plan.js';
 import type { Appender, AppendResults } from './appender.js';
-import { batchTimestamp } from './event-rows.js';
+import { batchTimestamp, type EventRow, type NotificationRow } from './event-rows.js';
 import type { Database, EventsTable, NotificationsTable } from './schema.js';
 import type { AppendInput } from './store.js';
+import { planStreamUpdates, type InboxLimits, type StreamState } from './trim-plan.js';
 
 /**
  * The columns each insert writes, in the order of its parameters: a new column is one more name here, and the
  * build fails until every column of the table's type (schema.ts) is named. Bound by position: binding the rows by
  * name (`@user_id`) cost ~10% more CPU per append, better-sqlite3 looking each name up on every row.
  */
-const EVENT_COLUMNS = allColumns<EventsTable>()(['user_id', 'seq', 'type', 'key', 'payload', 'created_at']);
+const EVENT_COLUMNS = allColumns<EventsTable>()(['user_id', 'seq', 'type', 'key', 'notification_id', 'payload', 'payload_bytes', 'created_at']);
 const NOTIFICATION_COLUMNS = allColumns<NotificationsTable>()([
   'id',
   'user_id',
   'seq',
   'key',
+  'category',
   'status',
-  'created_at',
+  'seen_at',
   'read_at',
+  'archived_at',
+  'expires_at',
+  'created_at',
+  'actions',
+  'actioned_id',
+  'actioned_at',
   'payload',
+  'payload_bytes',
 ]);
 
+interface StreamRow {
+  last_seq: number;
+  floor_seq: number;
+  notification_count: number;
+}
+
 interface Statements {
-  head: BetterSqlite3.Statement<[string], number>;
+  head: BetterSqlite3.Statement<[string], StreamRow>;
   createStream: BetterSqlite3.Statement<[string]>;
   keyStored: BetterSqlite3.Statement<[string, string], number>;
-  insertEvent: (row: EventsTable) => void;
-  insertNotification: (row: NotificationsTable) => void;
-  advance: BetterSqlite3.Statement<[number, string]>;
+  insertEvent: (row: EventRow) => void;
+  insertNotification: (row: NotificationRow) => void;
+  advance: BetterSqlite3.Statement<[number, number, number, string]>;
+  trimStream: BetterSqlite3.Statement<[string, number]>;
+  removeOldest: BetterSqlite3.Statement<[string, string, number]>;
 }
 
 /**
- * Append on SQLite without a query builder (see Appender for why it differs from PostgreSQL's): six statements
+ * Append on SQLite without a query builder (see Appender for why it differs from PostgreSQL's): statements
  * prepared once and run row by row inside one synchronous transaction. No lock order is needed: SQLite has one
  * writer, and BEGIN IMMEDIATE takes the write lock up front, so another process's writer cannot slip in between
  * the reads and the writes.
@@ -48,6 +65,7 @@ export class SqliteAppender implements Appender {
   constructor(
     private readonly db: BetterSqlite3.Database,
     private readonly kysely: Kysely<Database>,
+    private readonly limits: InboxLimits,
   ) {
     this.#transaction = db.transaction((inputs: readonly AppendInput[]) => this.#appendAll(inputs));
   }
@@ -59,7 +77,12 @@ export class SqliteAppender implements Appender {
   #appendAll(inputs: readonly AppendInput[]): AppendResults {
     const statements = (this.#statements ??= this.#prepare());
     const lastSeqs = new Map<string, number>();
-    for (const userId of batchUsers(inputs)) lastSeqs.set(userId, this.#headOf(statements, userId));
+    const states = new Map<string, StreamState>();
+    for (const userId of batchUsers(inputs)) {
+      const head = this.#headOf(statements, userId);
+      lastSeqs.set(userId, head.last_seq);
+      states.set(userId, { floorSeq: head.floor_seq, notificationCount: head.notification_count });
+    }
     const storedKeys = new Map<string, Set<string>>();
     for (const [userId, key] of batchKeys(inputs)) {
       if (statements.keyStored.get(userId, key) !== undefined) addKey(storedKeys, userId, key);
@@ -67,34 +90,45 @@ export class SqliteAppender implements Appender {
     const plan = planAppend(inputs, { lastSeqs, storedKeys }, batchTimestamp());
     for (const row of plan.eventRows) statements.insertEvent(row);
     for (const row of plan.notificationRows) statements.insertNotification(row);
-    for (const [userId, lastSeq] of plan.newLastSeqs) statements.advance.run(lastSeq, userId);
+    for (const update of planStreamUpdates(plan, states, this.limits)) {
+      const { userId, floorSeq } = update;
+      if (floorSeq > states.get(userId)!.floorSeq) statements.trimStream.run(userId, floorSeq);
+      const removed = update.removeOldest > 0 ? statements.removeOldest.run(userId, userId, update.removeOldest).changes : 0;
+      statements.advance.run(update.lastSeq, floorSeq, update.notificationCount - removed, userId);
+    }
     return plan.results;
   }
 
-  /** The user's last seq, creating the stream row first (events reference it) for a user never seen. */
-  #headOf(statements: Statements, userId: string): number {
+  /** The user's stream row, created first for a user never seen. */
+  #headOf(statements: Statements, userId: string): StreamRow {
     const head = statements.head.get(userId);
     if (head !== undefined) return head;
     statements.createStream.run(userId);
-    return 0;
+    return { last_seq: 0, floor_seq: 0, notification_count: 0 };
   }
 
   /** Prepared on first use, after the migrations made the tables. */
   #prepare(): Statements {
     const { db } = this;
     return {
-      head: db.prepare<[string], number>('select last_seq from user_streams where user_id = ?').pluck(),
+      head: db.prepare<[string], StreamRow>('select last_seq, floor_seq, notification_count from user_streams where user_id = ?'),
       createStream: db.prepare<[string]>('insert into user_streams (user_id, last_seq) values (?, 0)'),
       keyStored: db.prepare<[string, string], number>('select 1 from events where user_id = ? and key = ?').pluck(),
       insertEvent: rowInsert(db, 'events', EVENT_COLUMNS),
       insertNotification: rowInsert(db, 'notifications', NOTIFICATION_COLUMNS),
-      advance: db.prepare<[number, string]>('update user_streams set last_seq = ? where user_id = ?'),
+      advance: db.prepare<[number, number, number, string]>(
+        'update user_streams set last_seq = ?, floor_seq = ?, notification_count = ? where user_id = ?',
+      ),
+      trimStream: db.prepare<[string, number]>('delete from events where user_id = ? and seq <= ?'),
+      removeOldest: db.prepare<[string, string, number]>(
+        'delete from notifications where user_id = ? and seq in (select seq from notifications where user_id = ? order by seq limit ?)',
+      ),
     };
   }
 }
 
 /** Inserts a whole row into `table`, one parameter per name of `columns`, in that order. */
-function rowInsert<Row>(db: BetterSqlite3.Database, table: string, columns: readonly (keyof Row & string)[]): (row: Row) => void {
+function rowInsert<Row extends object>(db: BetterSqlite3.Database, table: string, columns: readonly (keyof Row & string)[]): (row: Row) => void {
   const statement = db.prepare<unknown[]>(
     `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
   );

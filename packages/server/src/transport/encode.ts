@@ -19,6 +19,11 @@ export function encodeConnected(payload: ConnectedFrame['payload']): Buffer {
   return Buffer.from(JSON.stringify({ type: 'connected', payload }));
 }
 
+/** Tells a client that the stream it resumes is no longer kept whole: reload, then take the events after `seq`. */
+export function encodeReset(seq: number): Buffer {
+  return Buffer.from(JSON.stringify({ type: 'reset', payload: { seq } }));
+}
+
 export function encodeError(code: ErrorCode, message: string): Buffer {
   return Buffer.from(JSON.stringify({ type: 'error', payload: { code, message } }));
 }

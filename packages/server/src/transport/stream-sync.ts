@@ -2,10 +2,10 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { BroadcastMessage } from '../broker/broker.js';
 import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
-import { EVENTS_PAGE_BYTES, type Store, type StoredEvent } from '../store/store.js';
+import { EVENTS_PAGE_BYTES, type Store, type StoredEvent, type StreamBounds } from '../store/store.js';
 import type { Connection } from './connection.js';
 import { OPENING_STAMP } from './stream-cursor.js';
-import { encodeBroadcast, encodeConnected, encodeEvent } from './encode.js';
+import { encodeBroadcast, encodeConnected, encodeEvent, encodeReset } from './encode.js';
 
 export interface StreamSyncOptions {
   store: Store;
@@ -78,19 +78,22 @@ export class StreamSync {
 
   /**
    * Starts an admitted connection: it is in the hub already (so live events raise its reader's goal), then it
-   * learns the user's head, and replays from `since` (or from the head when the client gave none).
+   * learns the user's head, and replays from `since` (or from the head when the client gave none). A `since` that
+   * the stream cannot replay from (see cannotReplay) starts at the head with a `reset` frame instead.
    */
   async open(connection: Connection, since: number | undefined): Promise<void> {
     let head: number;
     try {
-      head = await this.options.store.headSeq(connection.userId);
+      const bounds = await this.options.store.streamBounds(connection.userId);
+      head = bounds.headSeq;
       if (connection.closed) return;
-      // A client ahead of the store (a reset database) starts over from the head it is told about.
-      const start = since === undefined ? head : Math.min(since, head);
+      const reset = since !== undefined && cannotReplay(since, bounds);
+      const start = since === undefined || reset ? head : since;
       connection.startAt(start);
       connection.send(
         encodeConnected({ user_id: connection.userId, seq: head, since: start, ping_interval_ms: this.options.pingIntervalMs }),
       );
+      if (reset) connection.send(encodeReset(head));
     } catch (error) {
       this.options.onError(connection, error);
       return;
@@ -103,15 +106,18 @@ export class StreamSync {
 
   /** A `resume` frame: replay everything after `since` again, whatever this connection already sent. */
   async resume(connection: Connection, since: number): Promise<void> {
-    let head: number;
+    let bounds: StreamBounds;
     try {
-      head = await this.options.store.headSeq(connection.userId);
+      bounds = await this.options.store.streamBounds(connection.userId);
     } catch (error) {
       this.options.onError(connection, error);
       return;
     }
     if (connection.closed) return;
-    if (connection.resumeFrom(Math.min(since, head))) await this.catchUp(connection);
+    const reset = cannotReplay(since, bounds);
+    const replays = connection.resumeFrom(reset ? bounds.headSeq : since);
+    if (reset) connection.send(encodeReset(bounds.headSeq));
+    if (replays) await this.catchUp(connection);
   }
 
   /**
@@ -183,4 +189,13 @@ export class StreamSync {
     await written;
     return !connection.closed;
   }
+}
+
+/**
+ * Whether a stream cannot be replayed from `since`: its events after `since` are not all kept (retention removed
+ * those up to floorSeq), or `since` is past the head (the user was erased and started again, or the database was
+ * replaced). Either way a replay would be a silent gap; the client is told to reload instead.
+ */
+function cannotReplay(since: number, { headSeq, floorSeq }: StreamBounds): boolean {
+  return since < floorSeq || since > headSeq;
 }

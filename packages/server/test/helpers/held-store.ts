@@ -72,6 +72,13 @@ export function heldStore(inner: Store): HeldStore {
     markAllRead: (userId) => inner.markAllRead(userId),
     eventsAfter: (userId, since, limit) => around(take('eventsAfter', userId, since), () => inner.eventsAfter(userId, since, limit)),
     headSeq: (userId) => around(take('headSeq', userId), () => inner.headSeq(userId)),
+    // The head read of a connection, which StreamSync makes with the floor: held as a headSeq read.
+    streamBounds: (userId) => around(take('headSeq', userId), () => inner.streamBounds(userId)),
+    changeNotifications: (userId, change, target) => inner.changeNotifications(userId, change, target),
+    recordAction: (userId, id, action) => inner.recordAction(userId, id, action),
+    eraseUser: (userId) => inner.eraseUser(userId),
+    sweep: (options) => inner.sweep(options),
+    counts: (userId) => inner.counts(userId),
     listNotifications: (userId, query) => inner.listNotifications(userId, query),
     unreadCount: (userId) => inner.unreadCount(userId),
     ping: () => inner.ping(),

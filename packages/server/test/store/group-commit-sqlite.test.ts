@@ -2,7 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Appender, AppendResults } from '../../src/store/appender.js';
-import { createStore } from '../../src/store/create-store.js';
+import { createStore, DEFAULT_INBOX_LIMITS } from '../../src/store/create-store.js';
 import { GroupCommit } from '../../src/store/group-commit.js';
 import { openSqlite } from '../../src/store/open-sqlite.js';
 import type { Database } from '../../src/store/schema.js';
@@ -129,7 +129,7 @@ describe('the shared transaction on SQLite', () => {
     // Composed as create-store.ts composes it, with each commit recorded on its way to the real appender.
     const db = openSqlite(path, 'full');
     kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) });
-    const appender = new SqliteAppender(db, kysely);
+    const appender = new SqliteAppender(db, kysely, DEFAULT_INBOX_LIMITS);
     const attempts: { batches: string[]; ok: boolean }[] = [];
     const recording: Appender = {
       append: async (inputs): Promise<AppendResults> => {

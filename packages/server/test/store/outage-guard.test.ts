@@ -71,7 +71,7 @@ describe('guardOutages on SQLite', () => {
 
   it('lets a constraint failure through unchanged: it is a defect, not an outage', async () => {
     const { raw, guarded } = await open();
-    const bad = { ...note(uniqueUser('bad'), 1), payload: undefined as unknown as Record<string, unknown> };
+    const bad = { ...note(uniqueUser('bad'), 1), type: null as unknown as 'task_update' };
     const direct = await settle(raw.append([bad]));
     const through = await settle(guarded.append([bad]));
     expect(direct).toMatchObject({ code: 'SQLITE_CONSTRAINT_NOTNULL' });
@@ -103,6 +103,12 @@ describe('guardOutages, whatever the store', () => {
       headSeq: reject,
       listNotifications: reject,
       unreadCount: reject,
+      changeNotifications: reject,
+      recordAction: reject,
+      eraseUser: reject,
+      sweep: reject,
+      streamBounds: reject,
+      counts: reject,
       ping: reject,
       close: reject,
     };
@@ -116,6 +122,12 @@ describe('guardOutages, whatever the store', () => {
     ['headSeq', (store) => store.headSeq('u')],
     ['listNotifications', (store) => store.listNotifications('u', { status: 'all', limit: 10 })],
     ['unreadCount', (store) => store.unreadCount('u')],
+    ['changeNotifications', (store) => store.changeNotifications('u', 'archive', { ids: ['x'] })],
+    ['recordAction', (store) => store.recordAction('u', 'x', 'a')],
+    ['eraseUser', (store) => store.eraseUser('u')],
+    ['sweep', (store) => store.sweep({ olderThan: '2026-01-01T00:00:00.000Z', expiredBefore: '2026-01-01T00:00:00.000Z', batch: 10 })],
+    ['streamBounds', (store) => store.streamBounds('u')],
+    ['counts', (store) => store.counts('u')],
     ['ping', (store) => store.ping()],
     ['close', (store) => store.close()],
   ];

@@ -121,7 +121,7 @@ describe.each(databaseKinds)('seqs past 32 bits on %s', (kind) => {
     expect(await db.unreadCount('top')).toEqual({ count: 2, headSeq: top });
   });
 
-  it('widens a database of schema 0001 whose stream is at the 32-bit limit, keeping the foreign key', async () => {
+  it('widens a database of schema 0001 whose stream is at the 32-bit limit', async () => {
     url = await freshDatabaseUrl(kind);
     const old = new Kysely<unknown>({
       dialect:
@@ -142,13 +142,5 @@ describe.each(databaseKinds)('seqs past 32 bits on %s', (kind) => {
     // Past the old limit, where PostgreSQL's integer ended.
     expect(seqsOf(await store.append([{ userId: 'edge', type: 'new_notification', key: 'k2', payload: {} }]))).toEqual([INT4_MAX + 1]);
     expect(await store.headSeq('edge')).toBe(INT4_MAX + 1);
-    if (kind === 'postgres') {
-      // A notification must still name a stored event.
-      await expect(
-        execute(kind, url, [
-          `insert into notifications (id, user_id, seq, key, status, created_at, payload) values ('orphan', 'edge', ${2 ** 40}, null, 'unread', 'x', '{}')`,
-        ]),
-      ).rejects.toThrow(/foreign key/);
-    }
   });
 });

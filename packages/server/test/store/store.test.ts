@@ -3,9 +3,17 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { Notification } from '@herald/protocol';
 import { ROWS_PER_STATEMENT } from '../../src/store/postgres-appender.js';
 import { createStore } from '../../src/store/create-store.js';
-import type { AppendInput, NotificationStatus, Store, StoredEvent } from '../../src/store/store.js';
+import type { AppendInput, InboxItem, NotificationStatus, Store, StoredEvent } from '../../src/store/store.js';
 import { databaseKinds, dropDatabase, freshDatabaseUrl } from '../helpers/databases.js';
 import { freePort } from '../helpers/free-port.js';
+
+/**
+ * Events as compared: their payload text as the JSON it holds. PostgreSQL keeps payloads as jsonb, which keeps an
+ * object's keys in its own order, so a replayed text may order them unlike the live one (same bytes, same JSON).
+ */
+function asJson(events: readonly StoredEvent[]): unknown[] {
+  return events.map(({ payloadJson, ...event }) => ({ ...event, payloadJson: payloadJson === undefined ? undefined : JSON.parse(payloadJson) }));
+}
 
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -185,7 +193,7 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
     });
     expect(created!.createdAt).toMatch(ISO_UTC);
     expect(task).toMatchObject({ seq: 2, type: 'task_update', payload: taskUpdate('alice').payload });
-    expect(await store.eventsAfter('alice', 0, 10)).toEqual([created, task]);
+    expect(asJson(await store.eventsAfter('alice', 0, 10))).toEqual(asJson([created!, task!]));
 
     const page = await store.listNotifications('alice', { status: 'all', limit: 10 });
     expect(page.items).toEqual([created!.payload]);
@@ -353,7 +361,7 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
       const head = naming === 0 ? 0 : naming + 1;
       expect(seqs(mine)).toEqual(range(1, head));
       expect(mine.filter((e) => e.payload.shared === true)).toHaveLength(naming === 0 ? 0 : 1);
-      expect(await store.eventsAfter(userId, 0, 100)).toEqual(mine);
+      expect(asJson(await store.eventsAfter(userId, 0, 100))).toEqual(asJson(mine));
       expect(await store.headSeq(userId)).toBe(head);
     }
   });
@@ -372,7 +380,7 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
       const event = await store.markRead('alice', [theirs, mine[0]!, 'unknown', "'; drop table events; --", mine[0]!]);
       expect(event).toMatchObject({ userId: 'alice', seq: 4, type: 'notification_read', payload: { notification_ids: [mine[0]] } });
       expect(event!.createdAt).toMatch(ISO_UTC);
-      expect(await store.eventsAfter('alice', 3, 10)).toEqual([event]);
+      expect(asJson(await store.eventsAfter('alice', 3, 10))).toEqual(asJson([event!]));
 
       expect((await store.unreadCount('alice')).count).toBe(2);
       expect((await store.unreadCount('bob')).count).toBe(1);
@@ -383,7 +391,7 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
     it('leaves out the already read ones and returns null when nothing changed', async () => {
       await store.markRead('alice', [mine[0]!]);
       const event = await store.markRead('alice', [mine[0]!, mine[1]!]);
-      expect(event?.payload).toEqual({ notification_ids: [mine[1]] });
+      expect(event?.payload).toEqual({ notification_ids: [mine[1]], counts: { unread: 1, unseen: 1, categories: {} } });
       expect(await store.markRead('alice', [mine[0]!, mine[1]!])).toBeNull();
       expect(await store.markRead('alice', [theirs])).toBeNull();
       expect(await store.markRead('alice', [])).toBeNull();
@@ -395,7 +403,7 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
     it('takes a list of ids longer than one IN chunk', async () => {
       const ids = [...range(1, 1200).map((i) => `missing-${i}`), mine[2]!, mine[1]!];
       const event = await store.markRead('alice', ids);
-      expect(event?.payload).toEqual({ notification_ids: [mine[2], mine[1]] });
+      expect(event?.payload).toEqual({ notification_ids: [mine[2], mine[1]], counts: { unread: 1, unseen: 1, categories: {} } });
       expect((await store.unreadCount('alice')).count).toBe(1);
     });
 
@@ -427,7 +435,7 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
     const stored = await store.append([notification('alice'), taskUpdate('alice'), notification('alice'), taskUpdate('bob')]);
     const read = await store.markRead('alice', [notificationId(stored[0])]);
     const all = await store.eventsAfter('alice', 0, 100);
-    expect(all).toEqual([...stored.slice(0, 3), read]);
+    expect(asJson(all)).toEqual(asJson([...stored.slice(0, 3), read!]));
     expect(all.map((e) => e.type)).toEqual(['new_notification', 'task_update', 'new_notification', 'notification_read']);
     expect(seqs(await store.eventsAfter('alice', 0, 2))).toEqual([1, 2]);
     expect(seqs(await store.eventsAfter('alice', 2, 100))).toEqual([3, 4]);
@@ -447,8 +455,8 @@ describe.each(databaseKinds)('SqlStore on %s', (kind) => {
       await store.markRead('alice', [ids[1]!, ids[4]!]);
     });
 
-    async function readAll(status: NotificationStatus, limit: number): Promise<{ items: Notification[]; pages: number }> {
-      const items: Notification[] = [];
+    async function readAll(status: NotificationStatus, limit: number): Promise<{ items: InboxItem[]; pages: number }> {
+      const items: InboxItem[] = [];
       let beforeSeq: number | undefined;
       let pages = 0;
       for (;;) {

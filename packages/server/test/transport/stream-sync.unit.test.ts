@@ -88,12 +88,23 @@ class MemoryStore implements Store {
     return events;
   }
 
+  /** The head read as StreamSync reads it; `floors` holds what retention removed from a stream. */
+  readonly floors = new Map<string, number>();
+  async streamBounds(userId: string): Promise<{ headSeq: number; floorSeq: number }> {
+    return { headSeq: await this.headSeq(userId), floorSeq: this.floors.get(userId) ?? 0 };
+  }
+
   migrate = unused;
   append = unused;
   markRead = unused;
   markAllRead = unused;
+  changeNotifications = unused;
+  recordAction = unused;
+  eraseUser = unused;
+  sweep = unused;
   listNotifications = unused;
   unreadCount = unused;
+  counts = unused;
   ping = unused;
   close = unused;
 }

@@ -322,6 +322,24 @@ function holdingStore(inner: Store) {
   let heldAnswer: { userId: string; gate: Latch; read: Latch } | undefined;
   let heldAppend: { userId: string; gate: Latch; committed: Latch } | undefined;
   const watchers = new Map<string, () => void>();
+  // StreamSync reads a connection's head with its floor, in one read: that read is the one held.
+  const readBounds = async (userId: string) => {
+    if (held?.userId === userId) {
+      const { gate } = held;
+      held = undefined;
+      await gate.reached;
+      return inner.streamBounds(userId);
+    }
+    const bounds = await inner.streamBounds(userId);
+    watchers.get(userId)?.();
+    if (heldAnswer?.userId === userId) {
+      const { gate, read } = heldAnswer;
+      heldAnswer = undefined;
+      read.open();
+      await gate.reached;
+    }
+    return bounds;
+  };
   const store: Store = {
     migrate: () => inner.migrate(),
     append: async (inputs) => {
@@ -338,23 +356,13 @@ function holdingStore(inner: Store) {
     markRead: (userId, ids) => inner.markRead(userId, ids),
     markAllRead: (userId) => inner.markAllRead(userId),
     eventsAfter: (userId, since, limit) => inner.eventsAfter(userId, since, limit),
-    headSeq: async (userId) => {
-      if (held?.userId === userId) {
-        const { gate } = held;
-        held = undefined;
-        await gate.reached;
-        return inner.headSeq(userId);
-      }
-      const head = await inner.headSeq(userId);
-      watchers.get(userId)?.();
-      if (heldAnswer?.userId === userId) {
-        const { gate, read } = heldAnswer;
-        heldAnswer = undefined;
-        read.open();
-        await gate.reached;
-      }
-      return head;
-    },
+    headSeq: async (userId) => (await readBounds(userId)).headSeq,
+    streamBounds: (userId) => readBounds(userId),
+    changeNotifications: (userId, change, target) => inner.changeNotifications(userId, change, target),
+    recordAction: (userId, id, action) => inner.recordAction(userId, id, action),
+    eraseUser: (userId) => inner.eraseUser(userId),
+    sweep: (options) => inner.sweep(options),
+    counts: (userId) => inner.counts(userId),
     listNotifications: (userId, query) => inner.listNotifications(userId, query),
     unreadCount: (userId) => inner.unreadCount(userId),
     ping: () => inner.ping(),

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as inbox from './0001-inbox.js';
 import * as seqBigint from './0002-seq-bigint.js';
+import * as inboxV2 from './0003-inbox-v2.js';
 
 /**
  * Every migration, listed by hand rather than found by a folder scan, so that the same list runs from dist/,
@@ -9,6 +10,7 @@ import * as seqBigint from './0002-seq-bigint.js';
 const migrations: Record<string, Migration> = {
   '0001-inbox': inbox,
   '0002-seq-bigint': seqBigint,
+  '0003-inbox-v2': inboxV2,
 };
 
 export const migrationProvider: MigrationProvider = {

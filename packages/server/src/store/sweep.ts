@@ -1,0 +1,81 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { lockStream } from './inbox-writes.js';
+import type { Database } from './schema.js';
+import type { SweepResult } from './store.js';
+
+type Trx = Transaction<Database>;
+
+/**
+ * One batch of removal, in one short transaction per kind: notifications created before `olderThan`, notifications
+ * that expired before `expiredBefore`, then stream events created before `olderThan`; at most `batch` rows of each,
+ * the oldest first, found through an index (notifications_by_age, notifications_expiring, events_by_age).
+ *
+ * Safe beside appends and beside other nodes sweeping the same database: the candidates are read first without a
+ * lock, then the users' stream rows are locked in user id order (the lock every writer of a user takes first, so
+ * the order cannot deadlock), and the rows are removed if they are still there; a row another node removed in
+ * between is simply not counted twice.
+ */
+export async function sweepOnce(db: Kysely<Database>, options: { olderThan: string; expiredBefore: string; batch: number }): Promise<SweepResult> {
+  const { olderThan, expiredBefore, batch } = options;
+  const old = await db.selectFrom('notifications').select(['id', 'user_id']).where('created_at', '<', olderThan).orderBy('created_at').limit(batch).execute();
+  let notifications = await db.transaction().execute((trx) => removeNotifications(trx, old));
+  const expired = await db
+    .selectFrom('notifications')
+    .select(['id', 'user_id'])
+    .where('expires_at', 'is not', null)
+    .where('expires_at', '<', expiredBefore)
+    .orderBy('expires_at')
+    .limit(batch)
+    .execute();
+  notifications += await db.transaction().execute((trx) => removeNotifications(trx, expired));
+  const stale = await db.selectFrom('events').select(['user_id', 'seq']).where('created_at', '<', olderThan).orderBy('created_at').limit(batch).execute();
+  const events = await db.transaction().execute((trx) => removeEvents(trx, stale));
+  return { notifications, events };
+}
+
+async function lockUsers(trx: Trx, userIds: Iterable<string>): Promise<void> {
+  for (const userId of [...new Set(userIds)].sort()) await lockStream(trx, userId);
+}
+
+async function removeNotifications(trx: Trx, rows: readonly { id: string; user_id: string }[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  await lockUsers(trx, rows.map((row) => row.user_id));
+  const removed = await trx
+    .deleteFrom('notifications')
+    .where('id', 'in', rows.map((row) => row.id))
+    .returning('user_id')
+    .execute();
+  const perUser = new Map<string, number>();
+  for (const { user_id: userId } of removed) perUser.set(userId, (perUser.get(userId) ?? 0) + 1);
+  for (const [userId, count] of perUser) {
+    await trx
+      .updateTable('user_streams')
+      .set((eb) => ({ notification_count: eb('notification_count', '-', count) }))
+      .where('user_id', '=', userId)
+      .execute();
+  }
+  return removed.length;
+}
+
+/**
+ * Removes each user's events up to the newest seq among the candidates, and raises the user's floor to it: what
+ * is left of a stream is always one unbroken run of seqs after the floor, so a resume either replays it whole or,
+ * from before the floor, is told to reload (`reset`).
+ */
+async function removeEvents(trx: Trx, rows: readonly { user_id: string; seq: number }[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const newest = new Map<string, number>();
+  for (const { user_id: userId, seq } of rows) newest.set(userId, Math.max(newest.get(userId) ?? 0, seq));
+  await lockUsers(trx, newest.keys());
+  let removed = 0;
+  for (const [userId, seq] of newest) {
+    const result = await trx.deleteFrom('events').where('user_id', '=', userId).where('seq', '<=', seq).executeTakeFirst();
+    removed += Number(result.numDeletedRows);
+    await trx
+      .updateTable('user_streams')
+      .set({ floor_seq: sql<number>`case when floor_seq < ${seq} then ${seq} else floor_seq end` })
+      .where('user_id', '=', userId)
+      .execute();
+  }
+  return removed;
+}

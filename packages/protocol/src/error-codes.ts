@@ -14,6 +14,8 @@ export const ErrorCode = {
   Forbidden: 'forbidden',
   /** No route at this path. */
   NotFound: 'not_found',
+  /** The request conflicts with what is stored (another action was taken on the notification already). */
+  Conflict: 'conflict',
   /** The path exists but not with this method; the `Allow` header lists those it has. */
   MethodNotAllowed: 'method_not_allowed',
   /** The client took longer than HERALD_HEADERS_TIMEOUT_MS to send its request. */

@@ -1,6 +1,6 @@
 import type { Broker } from './broker/broker.js';
 import type { Metrics } from './metrics.js';
-import type { AppendInput, Store, StoredEvent } from './store/store.js';
+import type { ActionResult, AppendInput, InboxChange, NotificationTarget, Store, StoredEvent } from './store/store.js';
 
 /**
  * The one path every event takes: store (which assigns the user's seq and drops duplicates), then the broker,
@@ -25,10 +25,30 @@ export class Delivery {
   }
 
   async markRead(userId: string, ids: readonly string[]): Promise<string[]> {
-    const event = await this.store.markRead(userId, ids);
-    if (!event) return [];
-    this.broker.publish(event);
-    return (event.payload as { notification_ids: string[] }).notification_ids;
+    return this.change(userId, 'read', { ids });
+  }
+
+  /** Applies a user's change to their notifications; returns the ids that changed. */
+  async change(userId: string, change: InboxChange, target: NotificationTarget): Promise<string[]> {
+    const { ids, events } = await this.store.changeNotifications(userId, change, target);
+    for (const event of events) this.broker.publish(event);
+    return ids;
+  }
+
+  async recordAction(userId: string, notificationId: string, actionId: string): Promise<ActionResult> {
+    const result = await this.store.recordAction(userId, notificationId, actionId);
+    if (result.outcome === 'recorded') this.broker.publish(result.event);
+    return result;
+  }
+
+  /**
+   * Erases everything stored for the user, then closes the user's connections on every node (UserErased): a tab
+   * that reconnects finds an empty stream. Returns whether anything was stored.
+   */
+  async eraseUser(userId: string): Promise<boolean> {
+    const erased = await this.store.eraseUser(userId);
+    this.broker.erase(userId);
+    return erased;
   }
 
   /** Returns whether anything was unread (and so whether all_read went out). */

@@ -26,6 +26,7 @@ export const ERROR_POLICY: { readonly [Code in ErrorCode]: ErrorPolicy } = {
   [ErrorCode.Unauthorized]: { status: 401, closeCode: CloseCode.Unauthorized, retryable: false },
   [ErrorCode.Forbidden]: { status: 403, closeCode: CloseCode.PolicyViolation, retryable: false },
   [ErrorCode.NotFound]: { status: 404, closeCode: CloseCode.PolicyViolation, retryable: false },
+  [ErrorCode.Conflict]: { status: 409, closeCode: CloseCode.PolicyViolation, retryable: false },
   [ErrorCode.MethodNotAllowed]: { status: 405, closeCode: CloseCode.PolicyViolation, retryable: false },
   // Sent as slowly again, the same request times out again; these HTTP-only codes never end a WebSocket.
   [ErrorCode.RequestTimeout]: { status: 408, closeCode: CloseCode.PolicyViolation, retryable: false },

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { CloseCode } from '@herald/protocol';
 import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
@@ -9,6 +10,7 @@ import type { Presence } from './cluster/presence.js';
 import type { Cluster } from './cluster/start-cluster.js';
 import type { Config } from './config.js';
 import { Delivery } from './deliver.js';
+import { Retention } from './store/retention.js';
 import { Disposers } from './disposers.js';
 import { closeFor, StartupError } from './errors.js';
 import { buildHttpApp } from './http/app.js';
@@ -104,6 +106,7 @@ export class Herald {
       given.store ??
         createStore(config.databaseUrl, {
           sqliteSynchronous: config.sqliteSynchronous,
+          limits: { maxNotificationsPerUser: config.maxNotificationsPerUser, maxEventsPerUser: config.maxNotificationsPerUser },
           onPoolError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
         }),
     );
@@ -112,6 +115,9 @@ export class Herald {
     await store.migrate().catch((error: unknown) => {
       throw (given.store === undefined && databaseStartupError(error)) || error;
     });
+    const retention = new Retention({ store, logger, retentionDays: config.retentionDays });
+    retention.start();
+    disposers.add('the retention sweep', () => retention.stop());
     const hub = new Hub<Connection>({
       maxConnectionsPerUser: config.maxConnectionsPerUser,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
@@ -153,6 +159,10 @@ export class Herald {
     await broker.connect({
       event: (event) => sync.deliver(event),
       broadcast: (message) => sync.broadcast(message),
+      erased: (userId) => {
+        // Copied first: a closed connection leaves the hub's set while it is being read.
+        for (const connection of [...(hub.connectionsOf(userId) ?? [])]) connection.close(CloseCode.UserErased, 'the user was erased');
+      },
       resync: () => void sync.resyncAll(),
     });
     const lifecycle = { accepting: true };

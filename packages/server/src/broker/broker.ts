@@ -9,6 +9,8 @@ export interface BroadcastMessage {
 export interface BrokerHandlers {
   event(event: StoredEvent): void;
   broadcast(message: BroadcastMessage): void;
+  /** Everything stored for the user was erased: close the user's connections on this node. */
+  erased(userId: string): void;
   /**
    * Events of this node's users may have been missed (the link between nodes was down and is back): every
    * connection should read the store for what came after its last seq.
@@ -36,6 +38,12 @@ export interface Broker {
   connect(handlers: BrokerHandlers): Promise<void>;
   publish(event: StoredEvent): void;
   broadcast(message: BroadcastMessage): void;
+  /**
+   * Tells every node that holds the user (this one too, at once) that the user was erased (BrokerHandlers.erased).
+   * At most once per node, like a broadcast: a node cut off then keeps the user's tabs, which find their stream
+   * reset when they next resume.
+   */
+  erase(userId: string): void;
   /**
    * This node now holds a connection of the user. Resolves once events published for the user from then on
    * reach this node, so that a store read started afterwards cannot miss one; while the link between nodes is

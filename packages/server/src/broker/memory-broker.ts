@@ -17,6 +17,10 @@ export class MemoryBroker implements Broker {
     this.handlers?.broadcast(message);
   }
 
+  erase(userId: string): void {
+    this.handlers?.erased(userId);
+  }
+
   // Every user lives on this one node: there is nothing to route.
   async subscribe(): Promise<void> {}
   unsubscribe(): void {}

@@ -79,6 +79,13 @@ export class RedisBroker implements Broker {
     this.send(this.broadcastChannel, { kind: 'broadcast', node: this.options.nodeId, broadcast: message });
   }
 
+  erase(userId: string): void {
+    this.handlers?.erased(userId);
+    // Not kept for later like an event: a node that misses it while Redis is down keeps the user's tabs open,
+    // and they find an empty stream (a reset) when they next resume.
+    this.send(this.channelOf(userId), { kind: 'erased', node: this.options.nodeId, user: userId });
+  }
+
   subscribe(userId: string): Promise<void> {
     this.users.add(userId);
     const { subscriber } = this.options.link;
@@ -148,10 +155,16 @@ export class RedisBroker implements Broker {
     if (!decoded.ok) return this.drops.drop(decoded.error.reason, decoded.error.detail, channel);
     const message = decoded.value;
     if (message.node === this.options.nodeId) return;
-    const expected = message.kind === 'event' ? this.channelOf(message.event.userId) : this.broadcastChannel;
+    const expected =
+      message.kind === 'event'
+        ? this.channelOf(message.event.userId)
+        : message.kind === 'erased'
+          ? this.channelOf(message.user)
+          : this.broadcastChannel;
     if (channel !== expected) return this.drops.drop('wrong channel', `a ${message.kind} message on another channel`, channel);
     try {
       if (message.kind === 'event') this.handlers?.event(message.event);
+      else if (message.kind === 'erased') this.handlers?.erased(message.user);
       else this.handlers?.broadcast(message.broadcast);
     } catch (error) {
       this.options.logger.warn({ err: error, channel }, 'handling a message from another node failed');

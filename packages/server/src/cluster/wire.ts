@@ -20,7 +20,9 @@ import type { StoredEvent } from '../store/store.js';
 /** What a node publishes for the nodes holding a user's connections, or for every node. */
 export type BrokerMessage =
   | { readonly kind: 'event'; readonly node: string; readonly event: StoredEvent }
-  | { readonly kind: 'broadcast'; readonly node: string; readonly broadcast: BroadcastMessage };
+  | { readonly kind: 'broadcast'; readonly node: string; readonly broadcast: BroadcastMessage }
+  /** Everything stored for `user` was erased: every node closes the user's connections. */
+  | { readonly kind: 'erased'; readonly node: string; readonly user: string };
 
 /** A user's first tab opened on a node (`online`), its last closed (`offline`), or the node left (`gone`). */
 export type PresenceMessage =
@@ -50,6 +52,7 @@ export function encodeBrokerMessage(message: BrokerMessage): string {
     const { userId, seq, type, payload, createdAt } = message.event;
     return JSON.stringify({ node: message.node, event: { userId, seq, type, payload, createdAt } });
   }
+  if (message.kind === 'erased') return JSON.stringify({ node: message.node, erased: message.user });
   const { type, payload } = message.broadcast;
   return JSON.stringify({ node: message.node, broadcast: { type, payload } });
 }
@@ -66,6 +69,11 @@ export function decodeBrokerMessage(text: string): Result<BrokerMessage, WireRej
   const hasEvent = fields['event'] !== undefined;
   const hasBroadcast = fields['broadcast'] !== undefined;
   if (hasEvent && hasBroadcast) return fail({ reason: 'ambiguous kind', detail: 'both event and broadcast' });
+  if (fields['erased'] !== undefined) {
+    if (hasEvent || hasBroadcast) return fail({ reason: 'ambiguous kind', detail: 'erased beside an event or broadcast' });
+    const user = fields['erased'];
+    return isId(user) ? ok({ kind: 'erased', node, user }) : invalid('erased must be a non-empty string');
+  }
   if (hasEvent) {
     const event = decodeEvent(fields['event']);
     return event.ok ? ok({ kind: 'event', node, event: event.value }) : event;

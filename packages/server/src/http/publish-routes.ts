@@ -8,7 +8,7 @@ import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
 import { acceptBroadcast, acceptPublish } from '../ingest/decode-publish.js';
 import type { Result } from '../result.js';
-import { BroadcastBody, BroadcastResponse, ErrorBody, PublishBody, PublishResponse } from './schemas.js';
+import { BroadcastBody, BroadcastResponse, EraseParams, EraseResponse, ErrorBody, NoQuery, PublishBody, PublishResponse } from './schemas.js';
 
 export interface PublishRoutesOptions {
   apiKey: string;
@@ -94,5 +94,21 @@ export const publishRoutes: FastifyPluginAsync<PublishRoutesOptions> = async (ap
       delivery.broadcast(type, payload);
       return { connections: hub.connectionCount };
     },
+  );
+
+  api.delete(
+    '/users/:user_id',
+    {
+      schema: {
+        operationId: 'eraseUser',
+        tags,
+        summary: "Erases everything stored for a user (notifications, stream, idempotency keys) and closes the user's connections (4004)",
+        security,
+        params: EraseParams,
+        querystring: NoQuery,
+        response: { 200: EraseResponse, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request) => ({ erased: await delivery.eraseUser(request.params.user_id) }),
   );
 };

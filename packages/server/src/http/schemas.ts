@@ -1,6 +1,7 @@
 import Type from 'typebox';
-import { NotificationId } from '../identifiers.js';
+import { NotificationId, UserId } from '../identifiers.js';
 import { BroadcastBody as BroadcastInput, PublishBody as PublishInput } from '../ingest/decode-publish.js';
+import { ActionId, Category } from '../ingest/inbox-fields.js';
 import { Payload } from '../ingest/publish-item.js';
 
 /**
@@ -30,18 +31,31 @@ export const PublishResponse = Type.Object({
 
 export const BroadcastResponse = Type.Object({ connections: Type.Integer() }, { title: 'BroadcastResponse' });
 
+const Time = Type.String({ format: 'date-time' });
+const OptionalTime = Type.Union([Time, Type.Null()]);
+
+export const Actioned = Type.Object({ id: Type.String(), at: Time }, { title: 'Actioned' });
+
 export const Notification = Type.Object({
   id: Type.String(),
   key: Type.Union([Type.String(), Type.Null()]),
+  category: Type.Union([Type.String(), Type.Null()]),
   status: Type.Union([Type.Literal('unread'), Type.Literal('read')]),
-  created_at: Type.String({ format: 'date-time' }),
-  read_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  seen_at: OptionalTime,
+  read_at: OptionalTime,
+  archived_at: OptionalTime,
+  expires_at: OptionalTime,
+  created_at: Time,
+  actions: Type.Array(Type.Object({ id: Type.String(), label: Type.String(), url: Type.Optional(Type.String()) })),
+  actioned: Type.Union([Actioned, Type.Null()]),
   payload: Payload,
 }, { title: 'Notification' });
 
 export const ListQuery = Type.Object(
   {
     status: Type.Enum(['unread', 'read', 'all'], { default: 'all' }),
+    category: Type.Optional(Category),
+    archived: Type.Enum(['false', 'true', 'all'], { default: 'false', description: 'Archived notifications: left out (false), only them (true), or both' }),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     // Digits only, so `1e3`, ` 2` or `0x10` are refused rather than read as numbers; the route refuses what is past
     // MAX_SAFE_INTEGER (a pattern cannot say that simply), as `since` on the WebSocket does.
@@ -75,6 +89,43 @@ export const MarkReadBody = Type.Object(
 export const MarkReadResponse = Type.Object({
   notification_ids: Type.Array(Type.String(), { description: 'The ids that were unread and are now read' }),
 }, { title: 'MarkReadResponse' });
+
+const CategoryCounts = Type.Object({ unread: Type.Integer(), unseen: Type.Integer() });
+
+export const Counts = Type.Object({
+  unread: Type.Integer({ description: 'Unread, unarchived, unexpired notifications' }),
+  unseen: Type.Integer({ description: 'Those of them never seen' }),
+  categories: Type.Record(Type.String(), CategoryCounts, { description: 'Per category with an unread notification; uncategorised ones count only in the totals' }),
+  seq: Type.Integer({ description: "The user's latest seq when counted: stream events after it are not in the counts" }),
+}, { title: 'Counts' });
+
+/** Which notifications a change applies to: these ids, or every one that matches the filter. */
+export const ChangeBody = Type.Object(
+  {
+    notification_ids: Type.Optional(Type.Array(NotificationId, { maxItems: 1000 })),
+    filter: Type.Optional(
+      Type.Object(
+        { category: Type.Optional(Category), status: Type.Optional(Type.Enum(['unread', 'read'])) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { title: 'ChangeRequest', additionalProperties: false, description: 'Either notification_ids or filter' },
+);
+
+export const ChangeResponse = Type.Object({
+  notification_ids: Type.Array(Type.String(), { description: 'The ids that changed' }),
+}, { title: 'ChangeResponse' });
+
+export const ActionParams = Type.Object({ id: NotificationId, action_id: ActionId }, { additionalProperties: false });
+
+export const ActionResponse = Type.Object({ notification_id: Type.String(), actioned: Actioned }, { title: 'ActionResponse' });
+
+export const EraseParams = Type.Object({ user_id: UserId }, { additionalProperties: false });
+
+export const EraseResponse = Type.Object({
+  erased: Type.Boolean({ description: 'Whether anything was stored for the user' }),
+}, { title: 'EraseResponse' });
 
 export const MarkAllReadResponse = Type.Object({ changed: Type.Boolean() }, { title: 'MarkAllReadResponse' });
 

@@ -5,12 +5,13 @@ import type { Delivery } from '../deliver.js';
 import { badRequest as refused } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
+import { fullNotification } from '@herald/protocol';
+import { inboxChangeRoutes } from './inbox-change-routes.js';
 import {
+  Counts,
   ErrorBody,
   ListQuery,
   MarkAllReadResponse,
-  MarkReadBody,
-  MarkReadResponse,
   NoBody,
   NoQuery,
   NotificationPage,
@@ -68,13 +69,15 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { s
       },
     },
     async (request) => {
-      const { status, limit, cursor } = request.query;
+      const { status, category, archived, limit, cursor } = request.query;
       const page = await store.listNotifications(request.userId, {
         status,
+        category,
+        archived,
         limit,
         beforeSeq: cursor === undefined ? undefined : cursorSeq(cursor),
       });
-      return { items: page.items, next_cursor: page.nextBeforeSeq === null ? null : String(page.nextBeforeSeq) };
+      return { items: page.items.map(fullNotification), next_cursor: page.nextBeforeSeq === null ? null : String(page.nextBeforeSeq) };
     },
   );
 
@@ -96,21 +99,25 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { s
     },
   );
 
-  api.post(
-    '/notifications/mark-read',
+  api.get(
+    '/notifications/counts',
     {
       schema: {
-        operationId: 'markRead',
+        operationId: 'getCounts',
         tags,
-        summary: "Marks some of the user's notifications read and tells every tab (notification_read)",
+        summary: 'Unread and unseen counts, in total and per category',
         security,
         querystring: NoQuery,
-        body: MarkReadBody,
-        response: { 200: MarkReadResponse, ...badRequest, ...unauthorized, ...unavailable, ...unsupportedMediaType },
+        response: { 200: Counts, ...badRequest, ...unauthorized, ...unavailable },
       },
     },
-    async (request) => ({ notification_ids: await delivery.markRead(request.userId, request.body.notification_ids) }),
+    async (request) => {
+      const { unread, unseen, categories, headSeq } = await store.counts(request.userId);
+      return { unread, unseen, categories, seq: headSeq };
+    },
   );
+
+  await api.register(inboxChangeRoutes, { delivery });
 
   api.post(
     '/notifications/mark-all-read',

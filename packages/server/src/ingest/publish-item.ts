@@ -5,6 +5,8 @@ import { IdempotencyKey, UserId } from '../identifiers.js';
 import { fail, ok, type Result } from '../result.js';
 import { describeSchemaError } from '../schema-errors.js';
 import { nestedDeeperThan } from './json-depth.js';
+import { Actions, Category, ExpiresAt, inboxFieldsOf, TtlSeconds } from './inbox-fields.js';
+import { unstorableText } from './unstorable-text.js';
 import type { AppendInput } from '../store/store.js';
 
 /** What a producer attaches to an event: any JSON object, stored and delivered as is (an inbox item's payload too). */
@@ -24,6 +26,10 @@ export const PublishItem = Type.Object(
     type: Type.Enum([...PUBLISHABLE_TYPES]),
     payload: Payload,
     id: Type.Optional(IdempotencyKey),
+    category: Type.Optional(Category),
+    expires_at: Type.Optional(ExpiresAt),
+    ttl_s: Type.Optional(TtlSeconds),
+    actions: Type.Optional(Actions),
   },
   { additionalProperties: false },
 );
@@ -36,11 +42,22 @@ const CheckPublishItem = Compile(PublishItem);
 export function decodePublishItem(value: unknown, root: string): Result<PublishItem> {
   // Checked first: the schema check itself walks the value recursively. The item is one level above its payload.
   if (nestedDeeperThan(value, MAX_PAYLOAD_DEPTH + 1)) return fail(`${root} is nested deeper than ${MAX_PAYLOAD_DEPTH} levels`);
-  if (CheckPublishItem.Check(value)) return ok(value);
-  return fail(describeSchemaError(root, CheckPublishItem.Errors(value)));
+  if (!CheckPublishItem.Check(value)) return fail(describeSchemaError(root, CheckPublishItem.Errors(value)));
+  const fields = inboxFieldsOf(value, root);
+  if (!fields.ok) return fields;
+  for (const field of ['payload', 'actions'] as const) {
+    const found = unstorableText(value[field]);
+    if (found !== undefined) return fail(`${root}.${field} holds a string with ${found}, which Herald cannot store`);
+  }
+  return ok(value);
 }
 
 /** The store's input for an item; `fallbackKey` makes an item without `id` idempotent too (Kafka's offset). */
-export function toAppendInput(item: PublishItem, fallbackKey: string | null = null): AppendInput {
-  return { userId: item.user_id, type: item.type, payload: item.payload, key: item.id ?? fallbackKey };
+export function toAppendInput(item: PublishItem, fallbackKey: string | null = null, now = Date.now()): AppendInput {
+  const input: AppendInput = { userId: item.user_id, type: item.type, payload: item.payload, key: item.id ?? fallbackKey };
+  if (item.category !== undefined) input.category = item.category;
+  if (item.actions !== undefined) input.actions = item.actions;
+  if (item.expires_at !== undefined) input.expiresAt = new Date(item.expires_at).toISOString();
+  else if (item.ttl_s !== undefined) input.expiresAt = new Date(now + item.ttl_s * 1000).toISOString();
+  return input;
 }

@@ -18,6 +18,7 @@ interface Node {
   metrics: Metrics;
   events: StoredEvent[];
   broadcasts: BroadcastMessage[];
+  erased: string[];
   resyncs: number;
 }
 
@@ -37,10 +38,11 @@ describe('RedisBroker', () => {
     await link.connect();
     const metrics = new Metrics({ connections: () => 0, users: () => 0 });
     const broker = new RedisBroker({ link, keyPrefix, nodeId: name, metrics, logger });
-    const state: Node = { link, broker, metrics, events: [], broadcasts: [], resyncs: 0 };
+    const state: Node = { link, broker, metrics, events: [], broadcasts: [], erased: [], resyncs: 0 };
     const handlers: BrokerHandlers = {
       event: (stored) => state.events.push(stored),
       broadcast: (message) => state.broadcasts.push(message),
+      erased: (userId) => state.erased.push(userId),
       resync: () => state.resyncs++,
     };
     await broker.connect(handlers);
@@ -72,6 +74,23 @@ describe('RedisBroker', () => {
     expect(a.broadcasts).toHaveLength(2);
     expect(b.events.map((stored) => stored.seq)).toEqual([1]);
     expect(c.events).toEqual([]);
+  });
+
+  it('tells every node that holds an erased user, itself at once, and no node that does not', async () => {
+    const keyPrefix = prefix();
+    const [a, b, c] = [await node(keyPrefix, 'a'), await node(keyPrefix, 'b'), await node(keyPrefix, 'c')];
+    await b.broker.subscribe('alice');
+    await c.broker.subscribe('bob');
+
+    a.broker.erase('alice');
+    expect(a.erased).toEqual(['alice']);
+    await waitUntil(() => b.erased.length === 1, 'b hears that alice was erased');
+    // A marker through bob's channel: once c has it, an erasure of alice sent to c would have arrived before.
+    a.broker.publish(event('bob', 1));
+    await waitUntil(() => c.events.length === 1, 'the marker arrives');
+    expect(b.erased).toEqual(['alice']);
+    expect(c.erased).toEqual([]);
+    expect(b.events).toEqual([]);
   });
 
   it('publishes again, once its link is back, the newest event of each user that it could not send', async () => {

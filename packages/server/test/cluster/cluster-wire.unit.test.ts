@@ -75,6 +75,12 @@ const MALFORMED_BROKER: Array<[what: string, text: string, reason: string]> = [
   ['a broadcast with a numeric type', JSON.stringify({ node: 'a', broadcast: { type: 1, payload: {} } }), 'invalid field'],
   ['a broadcast without payload', JSON.stringify({ node: 'a', broadcast: { type: 'new_notification' } }), 'invalid field'],
   ['a broadcast with an array payload', JSON.stringify({ node: 'a', broadcast: { type: 'new_notification', payload: [] } }), 'invalid field'],
+  ['an erasure beside an event', JSON.stringify({ node: 'a', erased: 'alice', event: EVENT }), 'ambiguous kind'],
+  ['an erasure beside a broadcast', JSON.stringify({ node: 'a', erased: 'alice', broadcast: { type: 't', payload: {} } }), 'ambiguous kind'],
+  ['an erasure of an empty user', JSON.stringify({ node: 'a', erased: '' }), 'invalid field'],
+  ['an erasure of a numeric user', JSON.stringify({ node: 'a', erased: 7 }), 'invalid field'],
+  ['an erasure of a null user', JSON.stringify({ node: 'a', erased: null }), 'invalid field'],
+  ['an erasure of a list of users', JSON.stringify({ node: 'a', erased: ['alice'] }), 'invalid field'],
 ];
 
 const MALFORMED_PRESENCE: Array<[what: string, text: string, reason: string]> = [
@@ -126,6 +132,12 @@ describe('broker messages between nodes', () => {
   it('sends a broadcast in the format of earlier versions', () => {
     const message: BrokerMessage = { kind: 'broadcast', node: 'node-b', broadcast: { type: 'new_notification', payload: { title: 'all' } } };
     expect(encodeBrokerMessage(message)).toBe('{"node":"node-b","broadcast":{"type":"new_notification","payload":{"title":"all"}}}');
+    expect(decodeBrokerMessage(encodeBrokerMessage(message))).toEqual({ ok: true, value: message });
+  });
+
+  it('sends and reads an erasure: the user it names', () => {
+    const message: BrokerMessage = { kind: 'erased', node: 'node-c', user: 'alice' };
+    expect(encodeBrokerMessage(message)).toBe('{"node":"node-c","erased":"alice"}');
     expect(decodeBrokerMessage(encodeBrokerMessage(message))).toEqual({ ok: true, value: message });
   });
 

@@ -61,6 +61,7 @@ class RecordingBroker implements Broker {
   async connect(_handlers: BrokerHandlers): Promise<void> {}
   publish(_event: StoredEvent): void {}
   broadcast(_message: BroadcastMessage): void {}
+  erase(_userId: string): void {}
 
   subscribe(userId: string): Promise<void> {
     this.calls.push(`subscribe ${userId}`);

@@ -1,10 +1,12 @@
-import { useNotifications } from '@herald/react';
-import { useEffect } from 'react';
+import { useNotifications, type InboxView as ListView } from '@herald/react';
+import { useCallback, useEffect, useState } from 'react';
 import { Bell } from './bell.js';
+import { CategoryTabs } from './category-tabs.js';
 import { ConnectionStatus } from './connection-status.js';
 import { NotificationList } from './notification-list.js';
 import { TokenForm } from './token-form.js';
 import { forgetToken } from './token-storage.js';
+import { useMarkSeenOnOpen } from './use-mark-seen-on-open.js';
 
 export interface InboxViewProps {
   herald: string;
@@ -15,14 +17,25 @@ export interface InboxViewProps {
 
 const PAGE_SIZE = 20;
 
-/** One user's inbox: the bell, the connection state, the list and its actions. */
+/** One user's inbox: the bell, the connection state, the category tabs, the list and its actions. */
 export function InboxView({ herald, token, onNewToken, onSignOut }: InboxViewProps) {
-  const inbox = useNotifications({ url: herald, token, pageSize: PAGE_SIZE });
+  const [view, setView] = useState<ListView>({ category: null, archived: false });
+  const inbox = useNotifications({ url: herald, token, pageSize: PAGE_SIZE, category: view.category, archived: view.archived });
+  const { markSeen } = inbox;
+  const markListedSeen = useCallback(() => void markSeen(), [markSeen]);
 
   // A refused token would be refused again after a reload; ask for a new one instead of keeping it.
   useEffect(() => {
     if (inbox.unauthorized) forgetToken();
   }, [inbox.unauthorized]);
+
+  const shown = inbox.view.category === view.category && inbox.view.archived === view.archived;
+  useMarkSeenOnOpen({
+    loaded: shown && !inbox.loading && !view.archived,
+    canAct: inbox.canAct,
+    viewKey: `${view.archived}:${view.category ?? ''}`,
+    markSeen: markListedSeen,
+  });
 
   return (
     <section className="inbox" aria-labelledby="inbox-title">
@@ -40,8 +53,15 @@ export function InboxView({ herald, token, onNewToken, onSignOut }: InboxViewPro
         />
       )}
 
+      <CategoryTabs categories={inbox.categories} counts={inbox.counts} view={view} onSelect={setView} />
+
       <div className="inbox__toolbar">
-        <button type="button" onClick={() => void inbox.markAllRead()} disabled={inbox.unreadCount === 0} data-testid="mark-all-read">
+        <button
+          type="button"
+          onClick={() => void inbox.markAllRead()}
+          disabled={inbox.unreadCount === 0 || !inbox.canAct}
+          data-testid="mark-all-read"
+        >
           Mark all read
         </button>
         <button type="button" className="secondary" onClick={onSignOut} data-testid="sign-out">
@@ -55,7 +75,18 @@ export function InboxView({ herald, token, onNewToken, onSignOut }: InboxViewPro
         </p>
       )}
 
-      <NotificationList notifications={inbox.notifications} loading={inbox.loading} onMarkRead={(id) => void inbox.markRead(id)} />
+      <NotificationList
+        notifications={inbox.notifications}
+        loading={inbox.loading || !shown}
+        canAct={inbox.canAct}
+        emptyText={view.archived ? 'Nothing archived.' : view.category === null ? 'No notifications yet.' : `Nothing in ${view.category}.`}
+        onMarkRead={(id) => void inbox.markRead(id)}
+        onMarkUnread={(id) => void inbox.markUnread(id)}
+        onArchive={(id) => void inbox.archive(id)}
+        onUnarchive={(id) => void inbox.unarchive(id)}
+        onDelete={(id) => void inbox.remove(id)}
+        onAct={(id, actionId) => void inbox.act(id, actionId)}
+      />
 
       {inbox.hasMore && (
         <button type="button" className="inbox__more secondary" onClick={() => void inbox.loadMore()} data-testid="load-more">

@@ -1,4 +1,4 @@
-import type { BroadcastFrame, ConnectedFrame, ErrorFrame, StreamFrame } from '@herald/protocol';
+import type { BroadcastFrame, ConnectedFrame, ErrorFrame, Notification, StreamFrame } from '@herald/protocol';
 
 /** `connecting` before the first open, `reconnecting` after a drop, `closed` when stopped or given up. */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -13,12 +13,20 @@ export interface ConnectedInfo {
 
 export interface HeraldClientEvents {
   [event: string]: unknown[];
-  new_notification: [payload: StreamPayload<'new_notification'>, seq: number];
+  /** The notification with every field of the record (those the frame left out are null, or `[]` for actions). */
+  new_notification: [payload: Notification, seq: number];
   task_update: [payload: StreamPayload<'task_update'>, seq: number];
   notification_read: [payload: StreamPayload<'notification_read'>, seq: number];
   all_read: [payload: StreamPayload<'all_read'>, seq: number];
-  /** Every stream event, once each and in seq order, across reconnects. */
+  notification_updated: [payload: StreamPayload<'notification_updated'>, seq: number];
+  notification_deleted: [payload: StreamPayload<'notification_deleted'>, seq: number];
+  /** Every stream event, once each and in seq order, across reconnects (a new_notification's record complete). */
   event: [frame: StreamFrame];
+  /**
+   * Herald no longer keeps the events after the seq this client resumed from, so none are replayed: whatever the
+   * application built from earlier events is to be loaded again from the REST API. The stream goes on after `seq`.
+   */
+  reset: [seq: number];
   /** A broadcast: not stored, no seq, only for clients connected when it was sent. */
   broadcast: [frame: BroadcastFrame];
   connected: [payload: ConnectedFrame['payload'], info: ConnectedInfo];

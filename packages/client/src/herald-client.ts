@@ -1,4 +1,4 @@
-import { needsNewToken, shouldReconnect, type ConnectedFrame, type StreamFrame } from '@herald/protocol';
+import { CloseCode, fullNotification, needsNewToken, shouldReconnect, type ConnectedFrame, type StreamFrame } from '@herald/protocol';
 import { DEFAULT_RECONNECT } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { TOKEN_PROVIDER_ERROR, type ConnectionState, type HeraldClientEvents } from './client-events.js';
@@ -10,7 +10,16 @@ import {
 } from './client-options.js';
 import { ConnectionTiming } from './connection-timing.js';
 import { Emitter, type Disposer } from './emitter.js';
-import { InboxApi, type ListOptions, type NotificationPage, type UnreadCount } from './inbox-api.js';
+import {
+  InboxApi,
+  type ActionAnswer,
+  type ListOptions,
+  type NotificationChange,
+  type NotificationCounts,
+  type NotificationPage,
+  type NotificationSelection,
+  type UnreadCount,
+} from './inbox-api.js';
 import { dispatchServerFrame, encodeClientFrame, PONG } from './server-frames.js';
 import { StreamPosition } from './stream-position.js';
 import { TokenKeeper, type TokenSource } from './token-keeper.js';
@@ -148,12 +157,49 @@ export class HeraldClient {
     return this.#api.unreadCount();
   }
 
-  markRead(ids: readonly string[]): Promise<string[]> {
-    return this.#api.markRead(ids);
+  /** The unread and unseen counts, in total and per category, with the seq they were read at. */
+  counts(): Promise<NotificationCounts> {
+    return this.#api.counts();
+  }
+
+  /** Marks read (and seen) these ids, or every notification the filter matches; resolves to the ids it changed. */
+  markRead(selection: NotificationSelection): Promise<string[]> {
+    return this.#api.markRead(selection);
   }
 
   markAllRead(): Promise<boolean> {
     return this.#api.markAllRead();
+  }
+
+  markSeen(selection: NotificationSelection): Promise<string[]> {
+    return this.#api.change('mark-seen', selection);
+  }
+
+  markUnread(selection: NotificationSelection): Promise<string[]> {
+    return this.#api.change('mark-unread', selection);
+  }
+
+  archive(selection: NotificationSelection): Promise<string[]> {
+    return this.#api.change('archive', selection);
+  }
+
+  unarchive(selection: NotificationSelection): Promise<string[]> {
+    return this.#api.change('unarchive', selection);
+  }
+
+  /** Deletes for good; every tab of the user hears notification_deleted. */
+  delete(selection: NotificationSelection): Promise<string[]> {
+    return this.#api.change('delete', selection);
+  }
+
+  /** Any of the bulk changes by name, e.g. from a menu of them. */
+  change(change: NotificationChange, selection: NotificationSelection): Promise<string[]> {
+    return this.#api.change(change, selection);
+  }
+
+  /** Records the user's action on a notification (once: a second one answers the first); the tabs hear notification_updated. */
+  act(notificationId: string, actionId: string): Promise<ActionAnswer> {
+    return this.#api.act(notificationId, actionId);
   }
 
   async #open(): Promise<void> {
@@ -180,6 +226,10 @@ export class HeraldClient {
     if (this.#state === 'open') this.#armLiveness(this.#timing.silenceLimitMs);
     dispatchServerFrame(data, {
       connected: (payload) => this.#onConnected(payload),
+      reset: ({ seq }) => {
+        this.#stream.reset(seq);
+        this.#events.emit('reset', seq);
+      },
       ping: () => {
         if (ws.readyState === ReadyState.Open) ws.send(PONG);
       },
@@ -205,10 +255,13 @@ export class HeraldClient {
 
   #onStreamFrame(ws: WebSocketLike, frame: StreamFrame): void {
     switch (this.#stream.judge(frame.seq, this.#clock.now())) {
-      case 'deliver':
-        this.#events.emit(frame.type, frame.payload as never, frame.seq);
-        this.#events.emit('event', frame);
+      case 'deliver': {
+        // Completed once here, so every listener gets the record with all its fields.
+        const delivered: StreamFrame = frame.type === 'new_notification' ? { ...frame, payload: fullNotification(frame.payload) } : frame;
+        this.#events.emit(delivered.type, delivered.payload as never, delivered.seq);
+        this.#events.emit('event', delivered);
         return;
+      }
       case 'resume':
         // A gap is a seq past `last`, so `last` is set.
         if (ws.readyState === ReadyState.Open) ws.send(encodeClientFrame({ type: 'resume', payload: { since: this.#stream.last! } }));
@@ -225,6 +278,8 @@ export class HeraldClient {
     this.#timing.disarmLiveness();
     if (!this.#wantOpen) return this.#setState('closed');
     if (needsNewToken(code)) return void this.#onUnauthorized();
+    // The user's stream starts again from seq 1: resuming after the old seq would skip the new stream's start.
+    if (code === CloseCode.UserErased) this.#stream.erased();
     // Herald said the same request would be refused again: stop as when the attempts run out.
     if (!shouldReconnect(code)) return this.#stop();
     this.#retry();

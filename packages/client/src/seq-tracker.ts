@@ -16,9 +16,14 @@ export class SeqTracker {
     return this.#last;
   }
 
-  /** The server said where the stream stands (its `connected` frame). */
+  /** The server said where the stream stands (its `connected` or `reset` frame). */
   reset(seq: number): void {
     this.#last = seq;
+  }
+
+  /** The stream started again (the user was erased): nothing seen so far counts. */
+  forget(): void {
+    this.#last = undefined;
   }
 
   /** Whether the event with `seq` is next (and now delivered), was seen already, or comes after a hole. */

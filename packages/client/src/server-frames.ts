@@ -4,6 +4,7 @@ import {
   type ClientFrame,
   type ConnectedFrame,
   type ErrorFrame,
+  type ResetFrame,
   type ServerFrame,
   type StreamFrame,
 } from '@herald/protocol';
@@ -11,6 +12,8 @@ import {
 /** What the client does with each kind of frame Herald sends; pong and token_refreshed need nothing. */
 export interface ServerFrameHandlers {
   connected(payload: ConnectedFrame['payload']): void;
+  /** The resume could not be served from the store; the stream continues after `payload.seq`. */
+  reset(payload: ResetFrame['payload']): void;
   ping(): void;
   /** An `error` frame, or a text that is not JSON. */
   error(payload: ErrorFrame['payload']): void;
@@ -33,6 +36,8 @@ export function dispatchServerFrame(data: unknown, handlers: ServerFrameHandlers
   switch (frame.type) {
     case 'connected':
       return handlers.connected(frame.payload);
+    case 'reset':
+      return handlers.reset(frame.payload);
     case 'ping':
       return handlers.ping();
     case 'pong':

@@ -39,6 +39,24 @@ export class StreamPosition {
     return sameUser && asked !== undefined && payload.since === asked;
   }
 
+  /**
+   * Herald could not replay from where this connection asked (a `reset` frame): the next event is `seq` + 1, and
+   * an earlier request for a gap's replay is moot.
+   */
+  reset(seq: number): void {
+    this.#tracker.reset(seq);
+    this.#resumeAskedAt = undefined;
+  }
+
+  /**
+   * The user's stream was erased and starts again at seq 1: the next connection asks for no replay, and is taken
+   * as a new stream, not a continuation.
+   */
+  erased(): void {
+    this.#tracker.forget();
+    this.#resumeAskedAt = undefined;
+  }
+
   judge(seq: number, now: number): StreamVerdict {
     switch (this.#tracker.judge(seq)) {
       case 'deliver':

@@ -9,9 +9,14 @@ interface Timer {
 
 /** A clock that moves only when the test says so, recording every delay the client asked for. */
 export class FakeClock implements Clock {
-  private time = 0;
+  private time: number;
   private nextId = 1;
   private timers: Timer[] = [];
+
+  /** `start`: the time it shows first, in ms since the epoch (0 unless a test needs dates). */
+  constructor(start = 0) {
+    this.time = start;
+  }
 
   now(): number {
     return this.time;

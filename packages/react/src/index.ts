@@ -1,4 +1,13 @@
 export { useNotifications } from './use-notifications.js';
 export type { UseNotificationsOptions, UseNotificationsResult } from './use-notifications.js';
 export type { NotificationsSnapshot } from './notification-session.js';
-export type { ConnectionState, Notification, TokenSource } from '@herald/client';
+export { categoryCounts } from '@herald/client';
+export type {
+  ConnectionState,
+  CountsBody,
+  InboxView,
+  Notification,
+  NotificationAction,
+  NotificationActioned,
+  TokenSource,
+} from '@herald/client';

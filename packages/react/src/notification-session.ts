@@ -1,4 +1,4 @@
-import { HeraldClient, Inbox, type HeraldClientOptions, type InboxSnapshot } from '@herald/client';
+import { HeraldClient, Inbox, type HeraldClientOptions, type InboxSnapshot, type InboxView } from '@herald/client';
 
 /** What useNotifications() renders from: the inbox snapshot plus whether Herald refused the token. */
 export interface NotificationsSnapshot extends InboxSnapshot {
@@ -13,6 +13,10 @@ export interface NotificationsSnapshot extends InboxSnapshot {
 export const IDLE_SNAPSHOT: NotificationsSnapshot = Object.freeze({
   notifications: Object.freeze([]),
   unreadCount: 0,
+  unseenCount: 0,
+  counts: Object.freeze({ unread: 0, unseen: 0, categories: Object.freeze({}) }),
+  categories: Object.freeze([]),
+  view: Object.freeze({ category: null, archived: false }),
   state: 'closed',
   loading: false,
   hasMore: false,
@@ -33,9 +37,9 @@ export class NotificationSession {
   #unauthorized = false;
   #snapshot: NotificationsSnapshot;
 
-  constructor(options: HeraldClientOptions, pageSize: number | undefined) {
+  constructor(options: HeraldClientOptions, pageSize: number | undefined, view: InboxView) {
     this.client = new HeraldClient(options);
-    this.inbox = new Inbox(this.client, { pageSize });
+    this.inbox = new Inbox(this.client, { pageSize, view });
     this.#snapshot = { ...this.inbox.getSnapshot(), unauthorized: false };
     this.#detach = [
       this.inbox.subscribe(() => this.#changed()),

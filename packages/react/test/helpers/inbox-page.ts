@@ -1,9 +1,17 @@
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 
 export interface ShownNotification {
   id: string;
   title: string;
   status: string;
+}
+
+export interface ShownTab {
+  /** `all`, `category:<name>` or `archive`. */
+  tab: string;
+  /** The unread count the tab says ('' for the archive, which has none). */
+  unread: string;
+  selected: boolean;
 }
 
 /** The inbox page in one tab, read the way a person sees it: through its rendered elements. */
@@ -62,5 +70,31 @@ export class InboxPage {
 
   async markAllRead(): Promise<void> {
     await this.page.getByTestId('mark-all-read').click();
+  }
+
+  /** One notification's row. */
+  item(id: string): Locator {
+    return this.page.locator(`[data-testid="notification"][data-id="${id}"]`);
+  }
+
+  /** The tabs as shown, left to right. */
+  tabs(): Promise<ShownTab[]> {
+    return this.page.getByTestId('tab').evaluateAll((tabs) =>
+      tabs.map((tab) => ({
+        tab: tab.getAttribute('data-tab') ?? '',
+        unread: tab.getAttribute('data-unread') ?? '',
+        selected: tab.getAttribute('aria-selected') === 'true',
+      })),
+    );
+  }
+
+  async selectTab(tab: string): Promise<void> {
+    await this.page.locator(`[data-testid="tab"][data-tab="${tab}"]`).click();
+  }
+
+  /** The error banner's text, or null when none is shown. */
+  async error(): Promise<string | null> {
+    const banner = this.page.getByTestId('error');
+    return (await banner.count()) === 0 ? null : banner.textContent();
   }
 }

@@ -13,15 +13,15 @@ export interface InboxSuite {
 
 /**
  * Registers the hooks of a browser suite: the page built and one gateway and one Chromium for the file, a new
- * context for each test. Call it at the top of a `describe`.
+ * context for each test. Call it at the top of a `describe`; `env` configures the gateway (HERALD_* variables).
  */
-export function inboxSuite(): InboxSuite {
+export function inboxSuite(env: Record<string, string> = {}): InboxSuite {
   let gateway: TestGateway | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;
   beforeAll(async () => {
     await buildInbox();
-    [gateway, browser] = await Promise.all([startGateway('sqlite'), launchChromium()]);
+    [gateway, browser] = await Promise.all([startGateway('sqlite', { env }), launchChromium()]);
   });
   afterAll(async () => {
     await browser?.close();

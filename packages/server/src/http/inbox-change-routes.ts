@@ -53,7 +53,7 @@ export const inboxChangeRoutes: FastifyPluginAsync<InboxChangeRoutesOptions> = a
         security,
         params: ActionParams,
         querystring: NoQuery,
-        response: { 200: ActionResponse, 404: ErrorBody, 409: ErrorBody, ...errors },
+        response: { 200: ActionResponse, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
       },
     },
     async (request) => {

@@ -48,6 +48,8 @@ const RESPONSE_DESCRIPTIONS: Record<string, string> = {
   '200': 'Done',
   '400': 'The request is malformed (bad_request); the message names the field',
   '401': 'No token, or one Herald refuses (error unauthorized); the message says why',
+  '404': 'No such notification, or no such action of it, in this inbox (not_found)',
+  '409': 'Another action was taken on the notification already (conflict); the message names it',
   '413': 'The body, or an item whose frame would exceed HERALD_MAX_BUFFERED_BYTES, is too large (payload_too_large)',
   '415': 'The body is not application/json (unsupported_media_type)',
   '503': 'The database cannot be reached right now, or Herald is shutting down (unavailable): retry with backoff',

@@ -18,8 +18,17 @@ const ROUTES: Record<string, { methods: string[]; auth: 'user' | 'key' | 'none' 
   '/notifications/unread-count': { methods: ['GET', 'HEAD'], auth: 'user' },
   '/notifications/mark-read': { methods: ['POST'], auth: 'user' },
   '/notifications/mark-all-read': { methods: ['POST'], auth: 'user' },
+  '/notifications/counts': { methods: ['GET', 'HEAD'], auth: 'user' },
+  '/notifications/mark-seen': { methods: ['POST'], auth: 'user' },
+  '/notifications/mark-unread': { methods: ['POST'], auth: 'user' },
+  '/notifications/archive': { methods: ['POST'], auth: 'user' },
+  '/notifications/unarchive': { methods: ['POST'], auth: 'user' },
+  '/notifications/delete': { methods: ['POST'], auth: 'user' },
+  // Paths with parameters are requested as the document writes them: `{id}` is a valid id like any other.
+  '/notifications/{id}/actions/{action_id}': { methods: ['POST'], auth: 'user' },
   '/publish': { methods: ['POST'], auth: 'key' },
   '/broadcast': { methods: ['POST'], auth: 'key' },
+  '/users/{user_id}': { methods: ['DELETE'], auth: 'key' },
 };
 const POST_ROUTES = Object.keys(ROUTES).filter((path) => ROUTES[path]!.methods.includes('POST'));
 const AUTHENTICATED = Object.keys(ROUTES).filter((path) => ROUTES[path]!.auth !== 'none');

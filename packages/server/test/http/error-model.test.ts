@@ -17,6 +17,7 @@ describe('the error table', () => {
       invalid_frame: { status: 400, closeCode: 1008, retryable: false },
       unknown_type: { status: 400, closeCode: 1008, retryable: false },
       bad_request: { status: 400, closeCode: 1008, retryable: false },
+      conflict: { status: 409, closeCode: 1008, retryable: false },
       unauthorized: { status: 401, closeCode: 4001, retryable: false },
       forbidden: { status: 403, closeCode: 1008, retryable: false },
       not_found: { status: 404, closeCode: 1008, retryable: false },

@@ -93,7 +93,7 @@ describe('/openapi.json', () => {
   it('requires no input a client may leave out', () => {
     const parameters = doc.paths['/notifications'].get.parameters as Array<{ name: string; required: boolean }>;
     // Each has a default, filled in when absent.
-    expect(Object.fromEntries(parameters.map((parameter) => [parameter.name, parameter.required]))).toEqual({ status: false, limit: false, cursor: false });
+    expect(Object.fromEntries(parameters.map((parameter) => [parameter.name, parameter.required]))).toEqual({ status: false, category: false, archived: false, limit: false, cursor: false });
     expect(doc.paths['/notifications/mark-all-read'].post.requestBody.required).toBe(false);
     expect(doc.paths['/notifications/mark-read'].post.requestBody.required).toBe(true);
     expect(doc.paths['/publish'].post.requestBody.required).toBe(true);

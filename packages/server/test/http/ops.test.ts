@@ -91,8 +91,16 @@ describe('health, metrics and the OpenAPI document', () => {
       ['/notifications/unread-count', 'get'],
       ['/notifications/mark-read', 'post'],
       ['/notifications/mark-all-read', 'post'],
+      ['/notifications/counts', 'get'],
+      ['/notifications/mark-seen', 'post'],
+      ['/notifications/mark-unread', 'post'],
+      ['/notifications/archive', 'post'],
+      ['/notifications/unarchive', 'post'],
+      ['/notifications/delete', 'post'],
+      ['/notifications/{id}/actions/{action_id}', 'post'],
       ['/publish', 'post'],
       ['/broadcast', 'post'],
+      ['/users/{user_id}', 'delete'],
     ];
     for (const [path, method] of operations) {
       const operation = doc.paths[path]?.[method];
@@ -122,13 +130,18 @@ describe('health, metrics and the OpenAPI document', () => {
     expect(item.properties.user_id).toMatchObject({ type: 'string', minLength: 1 });
     expect(batch).toMatchObject({ minItems: 1, maxItems: 1000, items: { required: expect.arrayContaining(['user_id']) } });
 
+    // A change takes ids or a filter: neither is required by the schema, the route refuses neither and both.
     const markRead = bodySchema('/notifications/mark-read');
-    expect(markRead.required).toEqual(['notification_ids']);
+    expect(markRead.required).toBeUndefined();
+    expect(markRead.additionalProperties).toBe(false);
     expect(markRead.properties.notification_ids).toMatchObject({ type: 'array', items: { type: 'string' } });
+    expect(Object.keys(markRead.properties.filter.properties)).toEqual(['category', 'status']);
     expect(bodySchema('/broadcast').required).toEqual(expect.arrayContaining(['type', 'payload']));
 
     const parameters = doc.paths['/notifications'].get.parameters;
     expect(parameters.map((parameter: { name: string; in: string }) => `${parameter.in}:${parameter.name}`).sort()).toEqual([
+      'query:archived',
+      'query:category',
       'query:cursor',
       'query:limit',
       'query:status',

@@ -73,12 +73,19 @@ describe.each(databaseKinds)('the user REST inbox (%s)', (kind) => {
     expect(response.status).toBe(200);
     expect(response.body.items).toHaveLength(1);
     const [item] = response.body.items;
+    // Every field of the record, the ones the producer did not set as null (and no actions as []).
     expect(item).toEqual({
       id: published.body.events[0].notification_id,
       key: 'k-1',
+      category: null,
       status: 'unread',
-      created_at: expect.any(String),
+      seen_at: null,
       read_at: null,
+      archived_at: null,
+      expires_at: null,
+      created_at: expect.any(String),
+      actions: [],
+      actioned: null,
       payload: { title: 'Hi', n: [1, 2] },
     });
     expect(new Date(item.created_at).toISOString()).toBe(item.created_at);
@@ -160,8 +167,9 @@ describe.each(databaseKinds)('the user REST inbox (%s)', (kind) => {
 
     const events = await tab.waitForSeq(5);
     expect(events).toEqual([
-      { type: 'notification_read', seq: 4, payload: { notification_ids: [a1] } },
-      { type: 'notification_read', seq: 5, payload: { notification_ids: [a2] } },
+      // With alice's counts right after each change.
+      { type: 'notification_read', seq: 4, payload: { notification_ids: [a1], counts: { unread: 2, unseen: 2, categories: {} } } },
+      { type: 'notification_read', seq: 5, payload: { notification_ids: [a2], counts: { unread: 1, unseen: 1, categories: {} } } },
     ]);
     const statuses = (await gateway.asUser(alice, '/notifications')).body.items.map((item: { id: string; status: string }) => [item.id, item.status]);
     expect(statuses).toEqual([
@@ -226,7 +234,7 @@ describe.each(databaseKinds)('the user REST inbox (%s)', (kind) => {
       ['all_read', 6],
       ['new_notification', 7],
     ]);
-    expect(events[0]!.payload).toEqual({});
+    expect(events[0]!.payload).toEqual({ counts: { unread: 0, unseen: 0, categories: {} } });
     await tab.close();
   });
 
@@ -265,7 +273,7 @@ describe.each(databaseKinds)('the user REST inbox (%s)', (kind) => {
 
   describe('bad requests name the field', () => {
     const cases: Array<{ name: string; path: string; body?: unknown; rawBody?: string; field: RegExp }> = [
-      { name: 'notification_ids missing', path: '/notifications/mark-read', body: {}, field: /body\.notification_ids is required/ },
+      { name: 'notification_ids missing', path: '/notifications/mark-read', body: {}, field: /body must have notification_ids or filter/ },
       { name: 'notification_ids a string', path: '/notifications/mark-read', body: { notification_ids: 'abc' }, field: /body\.notification_ids must be array/ },
       { name: 'notification_ids a number', path: '/notifications/mark-read', body: { notification_ids: 5 }, field: /body\.notification_ids must be array/ },
       { name: 'notification_ids an object', path: '/notifications/mark-read', body: { notification_ids: { a: 1 } }, field: /body\.notification_ids must be array/ },

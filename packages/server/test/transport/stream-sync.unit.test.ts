@@ -614,7 +614,7 @@ describe('StreamSync.resume', () => {
     expect(connection.isLive).toBe(true);
   });
 
-  it('resumes a client ahead of the store from the head, with nothing to send', async () => {
+  it('resumes a client ahead of the store from the head with a reset, and nothing to replay', async () => {
     const s = setup();
     s.store.add('u', 3);
     const { connection, client } = await s.tab('u');
@@ -622,7 +622,34 @@ describe('StreamSync.resume', () => {
     await s.sync.resume(connection, 9);
     expect(connection.lastSeq).toBe(3);
     await settle();
-    expect(client.frames).toHaveLength(1);
+    expect(client.frames.map((text) => JSON.parse(text))).toEqual([
+      expect.objectContaining({ type: 'connected' }),
+      { type: 'reset', payload: { seq: 3 } },
+    ]);
+  });
+
+  it.each([
+    ['opens', undefined],
+    ['resumes', 'resume'],
+  ])('%s from before the floor with a reset at the head, and from the floor itself with a replay', async (_, how) => {
+    const s = setup();
+    s.store.add('u', 5);
+    s.store.floors.set('u', 2);
+    const start = async (since: number) => {
+      const { connection, client } = await s.tab('u');
+      if (how === undefined) await s.sync.open(connection, since);
+      else {
+        await s.sync.open(connection, undefined);
+        await s.sync.resume(connection, since);
+      }
+      await settle();
+      return { connection, frames: client.frames.map((text) => JSON.parse(text)) };
+    };
+    const before = await start(1);
+    expect(before.frames.filter((frame) => frame.type !== 'connected')).toEqual([{ type: 'reset', payload: { seq: 5 } }]);
+    expect(before.connection.lastSeq).toBe(5);
+    const at = await start(2);
+    expect(at.frames.filter((frame) => frame.type !== 'connected').map((frame) => frame.seq)).toEqual([3, 4, 5]);
   });
 
   it('hands a failed head read to onError', async () => {

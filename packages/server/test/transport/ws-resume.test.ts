@@ -174,7 +174,7 @@ describe.each(databaseKinds)('resume and ordering (%s)', (kind) => {
     const events = await second.waitForSeq(8);
     expect(seqs(events)).toEqual([4, 5, 6, 7, 8]);
     expect(events.map((event) => event.type)).toEqual(['new_notification', 'task_update', 'new_notification', 'notification_read', 'new_notification']);
-    expect(events[3]!.payload).toEqual({ notification_ids: [n1!.notification_id] });
+    expect(events[3]!.payload).toEqual({ notification_ids: [n1!.notification_id], counts: { unread: 3, unseen: 3, categories: {} } });
     expect(seqs([...seen, ...events])).toEqual(range(1, 8));
   });
 
@@ -210,7 +210,7 @@ describe.each(databaseKinds)('resume and ordering (%s)', (kind) => {
     expect(all.status).toBe(200);
     for (const tab of tabs) {
       const events = await tab.waitForSeq(5);
-      expect(events[4]).toEqual({ type: 'all_read', seq: 5, payload: {} });
+      expect(events[4]).toEqual({ type: 'all_read', seq: 5, payload: { counts: { unread: 0, unseen: 0, categories: {} } } });
       expect(seqs(events)).toEqual([1, 2, 3, 4, 5]);
     }
 

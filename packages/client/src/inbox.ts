@@ -94,6 +94,8 @@ export class Inbox {
         if (!resumed) void this.refresh();
       }),
       // Herald could not replay what this client missed: load it all again, and go on with the stream after it.
+      // (After a resume's reset Herald's `connected` did not continue the stream either, so that load is begun
+      // twice; the second supersedes the first, which is cheaper than telling the cases apart.)
       client.on('reset', () => void this.refresh()),
     );
   }

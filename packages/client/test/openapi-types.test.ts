@@ -20,7 +20,7 @@ const protocolIndex = fileURLToPath(new URL('../../protocol/src/index.ts', impor
 
 const ASSERTIONS = `
 import type { components, operations } from './openapi.js';
-import type { ListOptions, NotificationPage, UnreadCount } from ${JSON.stringify(clientIndex.replace(/\.ts$/, '.js'))};
+import type { ActionAnswer, ListOptions, NotificationCounts, NotificationFilter, NotificationPage, UnreadCount } from ${JSON.stringify(clientIndex.replace(/\.ts$/, '.js'))};
 import type { InboxApi } from ${JSON.stringify(inboxApi.replace(/\.ts$/, '.js'))};
 import type { Notification } from ${JSON.stringify(protocolIndex.replace(/\.ts$/, '.js'))};
 
@@ -37,13 +37,20 @@ export const checks: [
   Same<Notification, S['Notification']>,
   Same<NotificationPage, S['NotificationPage']>,
   Same<UnreadCount, S['UnreadCount']>,
+  Same<NotificationCounts, S['Counts']>,
+  Same<ActionAnswer, S['ActionResponse']>,
   Same<ListOptions, NonNullable<operations['listNotifications']['parameters']['query']>>,
   Same<Answer<'list'>, Json<'listNotifications', 200>>,
   Same<Answer<'unreadCount'>, Json<'getUnreadCount', 200>>,
+  Same<Answer<'counts'>, Json<'getCounts', 200>>,
   Same<Answer<'markRead'>, Json<'markRead', 200>['notification_ids']>,
-  Same<Readonly<Argument<'markRead'>>, Readonly<Body<'markRead'>['notification_ids']>>,
+  Same<Answer<'change'>, Json<'markSeen', 200>['notification_ids']>,
+  Same<Answer<'change'>, Json<'deleteNotifications', 200>['notification_ids']>,
+  Same<Answer<'act'>, Json<'takeAction', 200>>,
+  Same<NotificationFilter, NonNullable<Body<'markSeen'>['filter']>>,
+  Same<Readonly<Exclude<Argument<'markRead'>, NotificationFilter>>, Readonly<NonNullable<Body<'markRead'>['notification_ids']>>>,
   Same<Answer<'markAllRead'>, Json<'markAllRead', 200>['changed']>,
-] = [true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 `;
 
 /** TypeScript's errors for the generated types and these checks, one line each. */

@@ -59,6 +59,8 @@ describe('loadConfig', () => {
       maxHandshakes: 512,
       maxHandshakeQueue: 8192,
       replayPageSize: 500,
+      retentionDays: 90,
+      maxNotificationsPerUser: 10_000,
       resyncConcurrency: 16,
       allowedOrigins: [],
       shutdownTimeoutMs: 10_000,

@@ -84,6 +84,9 @@ describe("the README's Try it commands", () => {
     expect(inbox.output()).toContain('"items":[{"id":"');
     expect(inbox.output()).toContain('"key":"build-1842"');
     expect(inbox.output()).toMatch(/\{"count":1,"seq":\d+\}/);
+    expect(inbox.output()).toMatch(/\{"unread":1,"unseen":1,"categories":\{\},"seq":\d+\}/);
+    // The action example names a placeholder id: the answer says so, in the error shape.
+    expect(inbox.output()).toContain('{"error":"not_found","message":"no notification \\"<id>\\" in this inbox"}');
     expect(inbox.output()).toContain('{"notification_ids":[]}');
     expect(inbox.output()).toContain('{"changed":true}');
     const publishing = run(`KEY=${KEY}\n${local(readmeBlockAfter('### Publishing'))}`);

@@ -81,6 +81,7 @@ const actions: Array<[string, unknown, string, RegExp]> = [
   ['no label', [{ id: 'a' }], 'actions.0.label', /is required/],
   ['an empty label', [action({ label: '' })], 'actions.0.label', /must not have fewer than 1 characters/i],
   ['a label of 101 characters', [action({ label: 'x'.repeat(101) })], 'actions.0.label', /must not have more than 100 characters/i],
+  ['a label of 101 emoji', [action({ label: '😀'.repeat(101) })], 'actions.0.label', /must not have more than 100 characters/i],
   ['a label with a newline', [action({ label: 'a\nb' })], 'actions.0.label', PATTERN],
   ['a javascript: url', [action({ url: 'javascript:alert(1)' })], 'actions.0.url', PATTERN],
   ['a JavaScript: url in another case', [action({ url: 'JavaScript:alert(1)' })], 'actions.0.url', PATTERN],

@@ -62,8 +62,8 @@ interface StoredRow {
   user_id: string;
   seq: number;
   key: string | null;
-  /** The Notification JSON: { id, key, status, ..., payload: { n } }. */
-  payload: string;
+  /** The producer's payload { n }, from the event's notification row. */
+  payload: string | { n: number };
 }
 
 /**
@@ -100,8 +100,10 @@ function expectExactlyOnceInOrder(rows: readonly StoredRow[], counts: ReadonlyMa
   }
 }
 
+/** The producer's n, from the notification row: JSON text on SQLite, jsonb (read as an object) on PostgreSQL. */
 function nOf(row: StoredRow): number {
-  return (JSON.parse(row.payload) as { payload: { n: number } }).payload.n;
+  const payload = typeof row.payload === 'string' ? (JSON.parse(row.payload) as { n: number }) : row.payload;
+  return payload.n;
 }
 
 /** A stream event's payload n, as a tab received it. */
@@ -275,7 +277,7 @@ describe('Kafka ingestion when things fail', () => {
     const readRows = (): StoredRow[] => {
       const db = new BetterSqlite3(join(dataDir, 'herald.db'), { readonly: true, fileMustExist: true });
       try {
-        return db.prepare('SELECT user_id, seq, key, payload FROM events').all() as StoredRow[];
+        return db.prepare('SELECT e.user_id, e.seq, e.key, n.payload FROM events e JOIN notifications n ON n.id = e.notification_id').all() as StoredRow[];
       } finally {
         db.close();
       }
@@ -423,7 +425,7 @@ describe('Kafka ingestion when things fail', () => {
     const client = pgClient(gateway.databaseUrl);
     await client.connect();
     try {
-      const { rows } = await client.query<StoredRow>('SELECT user_id, seq, key, payload FROM events WHERE user_id = ANY($1)', [users]);
+      const { rows } = await client.query<StoredRow>('SELECT e.user_id, e.seq, e.key, n.payload FROM events e JOIN notifications n ON n.id = e.notification_id WHERE e.user_id = ANY($1)', [users]);
       expectExactlyOnceInOrder(rows, after.counts, topic);
     } finally {
       await client.end();
@@ -504,7 +506,7 @@ describe('Kafka ingestion when things fail', () => {
     expect(storedByFirst, 'the first gateway stored records').toBeGreaterThan(0);
     expect(storedBySecond, 'the second gateway took partitions and stored records').toBeGreaterThan(0);
     expect(storedByFirst + storedBySecond).toBe(total);
-    const { rows } = await client.query<StoredRow>('SELECT user_id, seq, key, payload FROM events');
+    const { rows } = await client.query<StoredRow>('SELECT e.user_id, e.seq, e.key, n.payload FROM events e JOIN notifications n ON n.id = e.notification_id');
     expectExactlyOnceInOrder(rows, three.counts, topic);
   }, 180_000);
 });

@@ -18,14 +18,14 @@ const listed = async (gateway: TestGateway, user: string): Promise<number[]> =>
   (await gateway.asUser(user, '/notifications?limit=100')).body.items.map((item: any) => item.payload.n).reverse();
 
 /**
- * Makes the database itself refuse every stream event whose payload holds `marker`, as a constraint or trigger
+ * Makes the database itself refuse every notification whose payload holds `marker`, as a constraint or trigger
  * an operator added would: a refusal that no retry changes, raised by the real database inside Herald's insert.
  */
 async function refusePayloadsContaining(kind: DatabaseKind, databaseUrl: string, marker: string): Promise<void> {
   if (kind === 'sqlite') {
     const db = new Database(databaseUrl);
     try {
-      db.exec(`CREATE TRIGGER refuse_marked BEFORE INSERT ON events WHEN NEW.payload LIKE '%${marker}%'
+      db.exec(`CREATE TRIGGER refuse_marked BEFORE INSERT ON notifications WHEN NEW.payload LIKE '%${marker}%'
                BEGIN SELECT RAISE(ABORT, 'payloads with ${marker} are refused'); END`);
     } finally {
       db.close();
@@ -35,7 +35,7 @@ async function refusePayloadsContaining(kind: DatabaseKind, databaseUrl: string,
   const client = pgClient(databaseUrl);
   await client.connect();
   try {
-    await client.query(`ALTER TABLE events ADD CONSTRAINT refuse_marked CHECK (payload NOT LIKE '%${marker}%')`);
+    await client.query(`ALTER TABLE notifications ADD CONSTRAINT refuse_marked CHECK (payload::text NOT LIKE '%${marker}%')`);
   } finally {
     await client.end();
   }

@@ -17,6 +17,20 @@ describe('decoding a Kafka record', () => {
     });
   });
 
+  it("carries a notification's category, expiry and actions, as an HTTP item does", () => {
+    const actions = [{ id: 'pay', label: 'Pay', url: 'https://example.com/pay' }];
+    const item = { user_id: 'alice', type: 'new_notification', payload: {}, category: 'billing', expires_at: '2030-01-02T03:04:05+01:00', actions };
+    expect(decodeKafkaRecord(record(item), MIB)).toMatchObject({
+      ok: true,
+      value: { category: 'billing', expiresAt: '2030-01-02T02:04:05.000Z', actions },
+    });
+    const before = Date.now();
+    const decoded = decodeKafkaRecord(record({ user_id: 'alice', type: 'new_notification', payload: {}, ttl_s: 60 }), MIB);
+    const expiresAt = Date.parse((decoded as { value: { expiresAt: string } }).value.expiresAt);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 60_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
+
   it('keys a record without an id by topic/partition/offset, so a redelivery is recognised', () => {
     const decoded = decodeKafkaRecord(record({ user_id: 'alice', type: 'task_update', payload: { action: 'done', task: {} } }), MIB);
     expect(decoded).toMatchObject({ ok: true, value: { key: 'kafka:notifications/2/41' } });
@@ -36,6 +50,12 @@ describe('decoding a Kafka record', () => {
     ],
     ['a payload that is not an object', { user_id: 'a', type: 'new_notification', payload: 'x' }, 'value.payload must be object'],
     ['an extra field', { user_id: 'a', type: 'new_notification', payload: {}, when: 1 }, 'value.when is not allowed'],
+    ['a category on a task_update', { user_id: 'a', type: 'task_update', payload: {}, category: 'x' }, 'value.category is for new_notification only: a task_update is not kept in the inbox'],
+    ['both expiries', { user_id: 'a', type: 'new_notification', payload: {}, ttl_s: 5, expires_at: '2030-01-01T00:00:00Z' }, 'value must give expires_at or ttl_s, not both'],
+    ['a day that does not exist', { user_id: 'a', type: 'new_notification', payload: {}, expires_at: '2030-02-30T00:00:00Z' }, 'value.expires_at is not a valid time'],
+    ['a NUL in the payload', { user_id: 'a', type: 'new_notification', payload: { t: 'a\u0000b' } }, 'value.payload holds a string with a NUL character (U+0000), which Herald cannot store'],
+    ['a lone surrogate in a payload key', { user_id: 'a', type: 'new_notification', payload: { ['k\ud800']: 1 } }, 'value.payload holds a string with a lone surrogate (U+D800 to U+DFFF unpaired), which Herald cannot store'],
+    ['two actions with one id', { user_id: 'a', type: 'new_notification', payload: {}, actions: [{ id: 'x', label: 'X' }, { id: 'x', label: 'Y' }] }, 'value.actions has the id "x" twice'],
   ])('refuses %s with a reason for the dead-letter header', (_case, value, reason) => {
     const decoded = decodeKafkaRecord(record(value), MIB);
     expect(decoded.ok).toBe(false);

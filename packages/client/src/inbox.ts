@@ -63,6 +63,7 @@ export class Inbox {
   #snapshot: InboxSnapshot;
   #cursor: string | null = null;
   #listLoad: Load | undefined;
+  readonly #moreLoads = new Set<Load>();
   #countsLoad: Load | undefined;
   /** The seq the counts are as of; an event at or below it is already in them. */
   #countsSeq: number | undefined;
@@ -127,18 +128,23 @@ export class Inbox {
   async loadMore(): Promise<void> {
     if (this.#cursor === null) return;
     const view = this.#snapshot.view;
+    // Events that arrive meanwhile are applied to the list at once and, over the older page, once it is in.
+    const load: Load = { events: [] };
+    this.#moreLoads.add(load);
     try {
       const page = await this.#client.list({ ...listQuery(view), limit: this.#pageSize, cursor: this.#cursor });
       if (view !== this.#snapshot.view) return;
       const known = new Set(this.#snapshot.notifications.map((item) => item.id));
       const now = this.#clock.now();
+      let older = filterChanged(page.items, (item) => !known.has(item.id) && inView(view, item, now));
+      // A new notification went to the top of the list already; the rest may change what the older page holds.
+      for (const frame of load.events) if (frame.type !== 'new_notification') older = applyToList(older, frame, view, now).list;
       this.#cursor = page.next_cursor;
-      this.#setList([...this.#snapshot.notifications, ...page.items.filter((item) => !known.has(item.id) && inView(view, item, now))], {
-        hasMore: page.next_cursor !== null,
-        error: null,
-      });
+      this.#setList([...this.#snapshot.notifications, ...older], { hasMore: page.next_cursor !== null, error: null });
     } catch (error) {
       this.#update({ error: describe(error) });
+    } finally {
+      this.#moreLoads.delete(load);
     }
   }
 
@@ -239,6 +245,7 @@ export class Inbox {
   }
 
   #onEvent(frame: StreamFrame): void {
+    for (const load of this.#moreLoads) load.events.push(frame);
     if (frame.type === 'new_notification' && frame.payload.category != null) this.#categories.add(frame.payload.category);
     if (this.#listLoad !== undefined) this.#listLoad.events.push(frame);
     else {

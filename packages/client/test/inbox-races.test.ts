@@ -215,6 +215,30 @@ describe('Inbox views and expiry', () => {
     expect(snapshot().counts.categories).toEqual({ billing: { unread: 1, unseen: 1 }, deploys: { unread: 1, unseen: 1 } });
   });
 
+  it('applies the events that arrive while an older page loads to that page too', async () => {
+    const { herald, inbox, snapshot } = await setUp();
+    await herald.accept(1, { seq: 0 });
+    const [newest, old, older] = [record(), record(), record()];
+    (await herald.request('/notifications')).answer({ items: [newest], next_cursor: '7' });
+    (await herald.request('/notifications/counts')).answer(counts(3, 3));
+    await loaded(inbox);
+    const more = inbox.loadMore();
+    const call = await herald.request('/notifications');
+    expect(call.url.searchParams.get('cursor')).toBe('7');
+    const fresh = record();
+    herald.send({ type: 'notification_read', seq: 1, payload: { notification_ids: [old.id], counts: counts(2, 2) } });
+    herald.send({ type: 'notification_deleted', seq: 2, payload: { notification_ids: [older.id], counts: counts(1, 1) } });
+    herald.send(newNotificationFrame(3, fresh));
+    await waitUntil(() => snapshot().notifications.length === 2, 'the new one on top');
+    call.answer({ items: [old, older], next_cursor: null });
+    await more;
+    expect(snapshot().notifications.map((item) => [item.id, item.status])).toEqual([
+      [fresh.id, 'unread'],
+      [newest.id, 'unread'],
+      [old.id, 'read'],
+    ]);
+  });
+
   it('drops a notification when it expires and fetches the counts, which no longer have it', async () => {
     const clock = new FakeClock(Date.UTC(2026, 5, 1));
     const { herald, inbox, snapshot } = await setUp({ clock });

@@ -115,7 +115,8 @@ export class Herald {
     await store.migrate().catch((error: unknown) => {
       throw (given.store === undefined && databaseStartupError(error)) || error;
     });
-    const retention = new Retention({ store, logger, retentionDays: config.retentionDays });
+    const limits = { maxNotificationsPerUser: config.maxNotificationsPerUser, maxEventsPerUser: config.maxNotificationsPerUser };
+    const retention = new Retention({ store, logger, retentionDays: config.retentionDays, limits });
     retention.start();
     disposers.add('the retention sweep', () => retention.stop());
     const hub = new Hub<Connection>({

@@ -5,7 +5,7 @@ import { ErrorCode } from '@herald/protocol';
 import type { Delivery } from '../deliver.js';
 import { badRequest, HeraldError } from '../errors.js';
 import type { InboxChange, NotificationTarget } from '../store/store.js';
-import { ActionParams, ActionResponse, ChangeBody, ChangeResponse, ErrorBody, NoQuery } from './schemas.js';
+import { ActionParams, ActionResponse, ChangeBody, ChangeResponse, ErrorBody, NoBody, NoQuery } from './schemas.js';
 
 export interface InboxChangeRoutesOptions {
   delivery: Delivery;
@@ -53,7 +53,9 @@ export const inboxChangeRoutes: FastifyPluginAsync<InboxChangeRoutesOptions> = a
         security,
         params: ActionParams,
         querystring: NoQuery,
-        response: { 200: ActionResponse, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
+        // Nothing to say but the path: a field (`user_id`) must not look as if it were honoured.
+        body: NoBody,
+        response: { 200: ActionResponse, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 415: ErrorBody, 503: ErrorBody },
       },
     },
     async (request) => {

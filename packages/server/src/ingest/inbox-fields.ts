@@ -59,7 +59,10 @@ export function inboxFieldsOf<Item extends InboxFields>(item: Item, root: string
     const time = Date.parse(item.expires_at);
     // The pattern passes 2026-02-30 and 25:00: a time that does not exist is refused, not rolled over.
     if (Number.isNaN(time) || !sameCalendar(item.expires_at, time)) return fail(`${root}.expires_at is not a valid time`);
-    if (new Date(time).getUTCFullYear() > 9999) return fail(`${root}.expires_at must be before the year 10000`);
+    // Years 1 to 9999 in UTC: what toISOString writes in 24 characters, SQLite compares as text and PostgreSQL's
+    // timestamptz takes (an offset can move 0001-01-01 into year 0, which it refuses).
+    const year = new Date(time).getUTCFullYear();
+    if (year < 1 || year > 9999) return fail(`${root}.expires_at must be in the years 0001 to 9999 (UTC)`);
   }
   const ids = item.actions?.map((action) => action.id) ?? [];
   const repeated = ids.find((id, index) => ids.indexOf(id) !== index);

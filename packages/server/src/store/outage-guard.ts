@@ -11,6 +11,7 @@ import type {
   Store,
   StoredEvent,
   StreamBounds,
+  SweepOptions,
   SweepResult,
   UnreadCount,
 } from './store.js';
@@ -123,7 +124,7 @@ class OutageGuard implements Store {
     }
   }
 
-  async sweep(options: { olderThan: string; expiredBefore: string; batch: number }): Promise<SweepResult> {
+  async sweep(options: SweepOptions): Promise<SweepResult> {
     try {
       return await this.#store.sweep(options);
     } catch (error) {

@@ -1,12 +1,15 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Store } from './store.js';
+import type { InboxLimits } from './trim-plan.js';
 
 export interface RetentionOptions {
   store: Store;
   logger: Logger;
   /** HERALD_RETENTION_DAYS. */
   retentionDays: number;
+  /** HERALD_MAX_NOTIFICATIONS_PER_USER, for users past it who have not appended since it was lowered. */
+  limits?: InboxLimits;
   /** Between two sweeps; the first runs this long after start. */
   intervalMs?: number;
   /** Rows per kind per transaction: small, so that no sweep holds a lock for long. */
@@ -62,6 +65,7 @@ export class Retention {
           olderThan: new Date(now - retentionDays * DAY_MS).toISOString(),
           expiredBefore: new Date(now).toISOString(),
           batch,
+          limits: this.options.limits,
         });
         notifications += removed.notifications;
         events += removed.events;

@@ -20,6 +20,7 @@ import {
   type Store,
   type StoredEvent,
   type StreamBounds,
+  type SweepOptions,
   type SweepResult,
   type UnreadCount,
 } from './store.js';
@@ -82,7 +83,7 @@ export class SqlStore implements Store {
     return this.#db.transaction().execute((trx) => eraseInTransaction(trx, userId));
   }
 
-  sweep(options: { olderThan: string; expiredBefore: string; batch: number }): Promise<SweepResult> {
+  sweep(options: SweepOptions): Promise<SweepResult> {
     return sweepOnce(this.#db, options);
   }
 

@@ -1,4 +1,5 @@
 import type { NewNotification, NotificationAction, StreamEventType } from '@herald/protocol';
+import type { InboxLimits } from './trim-plan.js';
 
 /** One event to append to a user's stream, already validated at the edge. */
 export interface AppendInput {
@@ -76,6 +77,14 @@ export interface StreamBounds {
   floorSeq: number;
 }
 
+export interface SweepOptions {
+  olderThan: string;
+  expiredBefore: string;
+  batch: number;
+  /** Also trim users past these limits (HERALD_MAX_NOTIFICATIONS_PER_USER) who have not appended since. */
+  limits?: InboxLimits;
+}
+
 /** What one sweep removed. */
 export interface SweepResult {
   notifications: number;
@@ -149,10 +158,10 @@ export interface Store {
   eraseUser(userId: string): Promise<boolean>;
   /**
    * One small batch of removal: notifications and events created before `olderThan`, notifications expired before
-   * `expiredBefore`, and the oldest of users past the limits. At most `batch` rows of each kind; call again
+   * `expiredBefore`, and (with `limits`) the oldest of users past them. At most `batch` rows of each kind; call again
    * while it removes something.
    */
-  sweep(options: { olderThan: string; expiredBefore: string; batch: number }): Promise<SweepResult>;
+  sweep(options: SweepOptions): Promise<SweepResult>;
   /**
    * The user's events with seq > since, in seq order, cut by count and by size: at most `limit` of them, ending
    * before the first event at which the payload text of the events before it (UTF-8 bytes of payloadJson) has

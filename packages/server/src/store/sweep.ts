@@ -1,21 +1,23 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { lockStream } from './inbox-writes.js';
 import type { Database } from './schema.js';
-import type { SweepResult } from './store.js';
+import type { SweepOptions, SweepResult } from './store.js';
+import type { InboxLimits } from './trim-plan.js';
 
 type Trx = Transaction<Database>;
 
 /**
  * One batch of removal, in one short transaction per kind: notifications created before `olderThan`, notifications
  * that expired before `expiredBefore`, then stream events created before `olderThan`; at most `batch` rows of each,
- * the oldest first, found through an index (notifications_by_age, notifications_expiring, events_by_age).
+ * the oldest first, found through an index (notifications_by_age, notifications_expiring, events_by_age). With
+ * `limits`, then the oldest of users past them (overLimits).
  *
  * Safe beside appends and beside other nodes sweeping the same database: the candidates are read first without a
  * lock, then the users' stream rows are locked in user id order (the lock every writer of a user takes first, so
  * the order cannot deadlock), and the rows are removed if they are still there; a row another node removed in
  * between is simply not counted twice.
  */
-export async function sweepOnce(db: Kysely<Database>, options: { olderThan: string; expiredBefore: string; batch: number }): Promise<SweepResult> {
+export async function sweepOnce(db: Kysely<Database>, options: SweepOptions): Promise<SweepResult> {
   const { olderThan, expiredBefore, batch } = options;
   const old = await db.selectFrom('notifications').select(['id', 'user_id']).where('created_at', '<', olderThan).orderBy('created_at').limit(batch).execute();
   let notifications = await db.transaction().execute((trx) => removeNotifications(trx, old));
@@ -29,8 +31,62 @@ export async function sweepOnce(db: Kysely<Database>, options: { olderThan: stri
     .execute();
   notifications += await db.transaction().execute((trx) => removeNotifications(trx, expired));
   const stale = await db.selectFrom('events').select(['user_id', 'seq']).where('created_at', '<', olderThan).orderBy('created_at').limit(batch).execute();
-  const events = await db.transaction().execute((trx) => removeEvents(trx, stale));
+  let events = await db.transaction().execute((trx) => removeEvents(trx, stale));
+  if (options.limits !== undefined) {
+    const over = await overLimits(db, options.limits, batch);
+    notifications += await db.transaction().execute((trx) => removeOldest(trx, over.notifications, options.limits!.maxNotificationsPerUser, batch));
+    events += await db.transaction().execute((trx) => removeEvents(trx, over.events));
+  }
   return { notifications, events };
+}
+
+/**
+ * Users past HERALD_MAX_NOTIFICATIONS_PER_USER who have not appended since (the limit was lowered, or a database
+ * from before the limit was upgraded): an append trims its user as it passes the limit, these are trimmed here.
+ * Read from user_streams, one row per user, never from the notifications or the events themselves.
+ */
+async function overLimits(db: Kysely<Database>, limits: InboxLimits, batch: number) {
+  const notifications = await db
+    .selectFrom('user_streams')
+    .select('user_id')
+    .where('notification_count', '>', limits.maxNotificationsPerUser)
+    .limit(batch)
+    .execute();
+  const streams = await db
+    .selectFrom('user_streams')
+    .select(['user_id', sql<number>`last_seq - ${limits.maxEventsPerUser}`.as('seq')])
+    .where(sql<boolean>`last_seq - floor_seq > ${limits.maxEventsPerUser}`)
+    .limit(batch)
+    .execute();
+  // At most `batch` events of a user per sweep: a floor far behind moves up a batch at a time.
+  const floors = await db.selectFrom('user_streams').select(['user_id', 'floor_seq']).where('user_id', 'in', streams.length === 0 ? [''] : streams.map((row) => row.user_id)).execute();
+  const floorOf = new Map(floors.map((row) => [row.user_id, row.floor_seq]));
+  return {
+    notifications: notifications.map((row) => row.user_id),
+    events: streams.map((row) => ({ user_id: row.user_id, seq: Math.min(Number(row.seq), (floorOf.get(row.user_id) ?? 0) + batch) })),
+  };
+}
+
+/** Removes the oldest notifications of each user past `max`, at most `batch` of each, under the users' locks. */
+async function removeOldest(trx: Trx, userIds: readonly string[], max: number, batch: number): Promise<number> {
+  if (userIds.length === 0) return 0;
+  await lockUsers(trx, userIds);
+  let removed = 0;
+  for (const userId of userIds) {
+    const stream = await trx.selectFrom('user_streams').select('notification_count').where('user_id', '=', userId).executeTakeFirst();
+    const excess = Math.min((stream?.notification_count ?? 0) - max, batch);
+    if (excess <= 0) continue;
+    const oldest = trx.selectFrom('notifications').select('seq').where('user_id', '=', userId).orderBy('seq').limit(excess);
+    const result = await trx.deleteFrom('notifications').where('user_id', '=', userId).where('seq', 'in', oldest).executeTakeFirst();
+    const count = Number(result.numDeletedRows);
+    removed += count;
+    await trx
+      .updateTable('user_streams')
+      .set((eb) => ({ notification_count: eb('notification_count', '-', count) }))
+      .where('user_id', '=', userId)
+      .execute();
+  }
+  return removed;
 }
 
 async function lockUsers(trx: Trx, userIds: Iterable<string>): Promise<void> {

@@ -132,7 +132,8 @@ export class SqlStore implements Store {
       .selectFrom('notifications')
       .where('user_id', '=', userId)
       .where(notExpired(now()))
-      .$if(status !== 'all', (qb) => qb.where('status', '=', status as NotificationsTable['status']))
+      // A literal, not a bound value, as the partial indexes' WHERE terms are (SQLite matches them only so).
+      .$if(status !== 'all', (qb) => qb.where('status', '=', sql.lit(status as NotificationsTable['status'])))
       .$if(category !== undefined, (qb) => qb.where('category', '=', category!))
       .$if(archived !== 'all', (qb) => qb.where('archived_at', archived === 'true' ? 'is not' : 'is', null))
       .$if(beforeSeq !== undefined, (qb) => qb.where('seq', '<', beforeSeq!));

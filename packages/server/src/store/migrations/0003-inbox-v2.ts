@@ -71,7 +71,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('notifications_v2')
-    .addColumn('id', 'text', (col) => col.primaryKey())
+    .addColumn('id', 'text', (col) => col.notNull())
     .addColumn('user_id', 'text', (col) => col.notNull())
     .addColumn('seq', sqlite ? 'integer' : 'bigint', (col) => col.notNull())
     .addColumn('key', 'text')
@@ -87,6 +87,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('actioned_at', time)
     .addColumn('payload', json, (col) => col.notNull())
     .addColumn('payload_bytes', 'integer', (col) => col.notNull())
+    .addPrimaryKeyConstraint('inbox_pk', ['id'])
     .execute();
   await sql`
     insert into notifications_v2 (id, user_id, seq, key, status, read_at, created_at, payload, payload_bytes)
@@ -102,23 +103,33 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 /**
- * What each query reads through (their plans at 1M rows are in BENCHMARKS.md):
+ * What each query reads through (their plans at 1M rows are in BENCHMARKS.md, "Query plans at 1M notifications"):
  * - events_by_key: the idempotency check of every keyed append, and its uniqueness (NULL keys never collide).
  * - events_by_age, notifications_by_age: retention's oldest-first batches, without a table scan.
- * - notifications_by_seq: a user's list, newest first, and its cursor; each user's list is bounded by
- *   HERALD_MAX_NOTIFICATIONS_PER_USER, so the filters on category, status and archived_at read at most that many.
- * - notifications_unread: the counts (only the unread, unarchived rows are in it) and the unread list by category.
+ * - notifications_by_seq: a user's list, newest first, and its cursor.
+ * - notifications_by_category: a category's list of any status, newest first (without it, a category the user has
+ *   none of read the whole inbox).
+ * - notifications_unread: only the unread, unarchived rows, with what the counts filter on (seen_at, expires_at),
+ *   so the counts read the index alone (on PostgreSQL an index-only scan) and an unread list by category is a range.
+ * - notifications_archived: the archive view, which holds a small part of an inbox.
  * - notifications_expiring: the removal of expired notifications; only the rows with an expiry are in it.
  */
 async function createIndexes(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('events_by_key').unique().on('events').columns(['user_id', 'key']).execute();
   await db.schema.createIndex('events_by_age').on('events').column('created_at').execute();
   await db.schema.createIndex('notifications_by_seq').unique().on('notifications').columns(['user_id', 'seq']).execute();
+  await db.schema.createIndex('notifications_by_category').on('notifications').columns(['user_id', 'category', 'seq']).execute();
   await db.schema
     .createIndex('notifications_unread')
     .on('notifications')
-    .columns(['user_id', 'category', 'seq'])
+    .columns(['user_id', 'category', 'seq', 'seen_at', 'expires_at'])
     .where(sql<boolean>`status = 'unread' and archived_at is null`)
+    .execute();
+  await db.schema
+    .createIndex('notifications_archived')
+    .on('notifications')
+    .columns(['user_id', 'seq'])
+    .where(sql<boolean>`archived_at is not null`)
     .execute();
   await db.schema.createIndex('notifications_by_age').on('notifications').column('created_at').execute();
   await db.schema

@@ -83,11 +83,11 @@ const SETTINGS = {
   maxHandshakes: setting('HERALD_MAX_HANDSHAKES', Type.Integer({ default: 512, minimum: 1 })),
   /** Upgrades that wait for a handshake slot (up to the headers timeout) before they are refused with 503. */
   maxHandshakeQueue: setting('HERALD_MAX_HANDSHAKE_QUEUE', Type.Integer({ default: 8192, minimum: 0, maximum: 100_000 })),
-  /** Events read from the store per query while a connection catches up (resume, or a tab that fell behind). */
   /** Notifications and stream events older than this are removed (in small batches, by every node). */
   retentionDays: setting('HERALD_RETENTION_DAYS', Type.Integer({ default: 90, minimum: 1, maximum: 36_500 })),
   /** A user's inbox keeps at most this many notifications, and their stream this many events; the oldest go first. */
   maxNotificationsPerUser: setting('HERALD_MAX_NOTIFICATIONS_PER_USER', Type.Integer({ default: 10_000, minimum: 1, maximum: 1_000_000 })),
+  /** Events read from the store per query while a connection catches up (resume, or a tab that fell behind). */
   replayPageSize: setting('HERALD_REPLAY_PAGE_SIZE', Type.Integer({ default: 500, minimum: 1, maximum: 5000 })),
   /** Connections that re-read the store at once after the link between nodes came back. */
   resyncConcurrency: setting('HERALD_RESYNC_CONCURRENCY', Type.Integer({ default: 16, minimum: 1, maximum: 1000 })),

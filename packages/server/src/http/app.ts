@@ -16,6 +16,7 @@ import { publishRoutes, type PublishRoutesOptions } from './publish-routes.js';
 import { observeRequestDurations } from './request-metrics.js';
 import { userRoutes, type UserRoutesOptions } from './user-routes.js';
 import { createValidatorCompiler } from './validator-compiler.js';
+import { MAX_IDENTIFIER_LENGTH } from '../identifiers.js';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -36,6 +37,11 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     // Each request would be two log lines on a busy publish path; failures are logged where handled.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.maxBodyBytes,
+    routerOptions: {
+      // A path parameter is an identifier (a user id in DELETE /users/{user_id}, a notification id): up to 255 code
+      // points, each up to 12 characters percent-encoded. The router's default (100) refused long valid ids.
+      maxParamLength: MAX_IDENTIFIER_LENGTH * 12,
+    },
     http: {
       // A client trickling its headers (slowloris, upgrades included) holds a socket and parser state: it gets
       // this long in all. Node checks the deadline on an interval, so that interval is a fraction of it.

@@ -115,6 +115,8 @@ export async function markAllReadInTransaction(trx: Trx, userId: string): Promis
     .set({ status: 'read', read_at: at, seen_at: sql<string>`coalesce(seen_at, ${at})` })
     .where('user_id', '=', userId)
     .where('status', '=', 'unread')
+    // An expired notification is never changed, as by every other write.
+    .where(notExpired(at))
     .executeTakeFirst();
   if (result.numUpdatedRows === 0n) return null;
   return appendUserEvent(trx, userId, 'all_read', { counts: countsBody(await readCounts(trx, userId)) });

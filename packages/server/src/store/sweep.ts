@@ -31,11 +31,11 @@ export async function sweepOnce(db: Kysely<Database>, options: SweepOptions): Pr
     .execute();
   notifications += await db.transaction().execute((trx) => removeNotifications(trx, expired));
   const stale = await db.selectFrom('events').select(['user_id', 'seq']).where('created_at', '<', olderThan).orderBy('created_at').limit(batch).execute();
-  let events = await db.transaction().execute((trx) => removeEvents(trx, stale));
+  let events = await db.transaction().execute((trx) => removeEvents(trx, stale, olderThan));
   if (options.limits !== undefined) {
     const over = await overLimits(db, options.limits, batch);
     notifications += await db.transaction().execute((trx) => removeOldest(trx, over.notifications, options.limits!.maxNotificationsPerUser, batch));
-    events += await db.transaction().execute((trx) => removeEvents(trx, over.events));
+    events += await db.transaction().execute((trx) => trimStreams(trx, over.streams, options.limits!.maxEventsPerUser, batch));
   }
   return { notifications, events };
 }
@@ -54,17 +54,30 @@ async function overLimits(db: Kysely<Database>, limits: InboxLimits, batch: numb
     .execute();
   const streams = await db
     .selectFrom('user_streams')
-    .select(['user_id', sql<number>`last_seq - ${limits.maxEventsPerUser}`.as('seq')])
+    .select('user_id')
     .where(sql<boolean>`last_seq - floor_seq > ${limits.maxEventsPerUser}`)
     .limit(batch)
     .execute();
-  // At most `batch` events of a user per sweep: a floor far behind moves up a batch at a time.
-  const floors = await db.selectFrom('user_streams').select(['user_id', 'floor_seq']).where('user_id', 'in', streams.length === 0 ? [''] : streams.map((row) => row.user_id)).execute();
-  const floorOf = new Map(floors.map((row) => [row.user_id, row.floor_seq]));
-  return {
-    notifications: notifications.map((row) => row.user_id),
-    events: streams.map((row) => ({ user_id: row.user_id, seq: Math.min(Number(row.seq), (floorOf.get(row.user_id) ?? 0) + batch) })),
-  };
+  return { notifications: notifications.map((row) => row.user_id), streams: streams.map((row) => row.user_id) };
+}
+
+/**
+ * Raises the floor of each user whose stream is longer than `max`, at most `batch` seqs at a time, from the user's
+ * row as it is under the lock (the read that named the user took no lock).
+ */
+async function trimStreams(trx: Trx, userIds: readonly string[], max: number, batch: number): Promise<number> {
+  if (userIds.length === 0) return 0;
+  await lockUsers(trx, userIds);
+  let removed = 0;
+  for (const userId of userIds) {
+    const stream = await trx.selectFrom('user_streams').select(['last_seq', 'floor_seq']).where('user_id', '=', userId).executeTakeFirst();
+    if (stream === undefined || stream.last_seq - stream.floor_seq <= max) continue;
+    const floor = Math.min(stream.last_seq - max, stream.floor_seq + batch);
+    const result = await trx.deleteFrom('events').where('user_id', '=', userId).where('seq', '<=', floor).executeTakeFirst();
+    removed += Number(result.numDeletedRows);
+    await trx.updateTable('user_streams').set({ floor_seq: floor }).where('user_id', '=', userId).execute();
+  }
+  return removed;
 }
 
 /** Removes the oldest notifications of each user past `max`, at most `batch` of each, under the users' locks. */
@@ -114,17 +127,27 @@ async function removeNotifications(trx: Trx, rows: readonly { id: string; user_i
 }
 
 /**
- * Removes each user's events up to the newest seq among the candidates, and raises the user's floor to it: what
- * is left of a stream is always one unbroken run of seqs after the floor, so a resume either replays it whole or,
- * from before the floor, is told to reload (`reset`).
+ * Removes each user's events up to the newest seq among the candidates, and raises the user's floor to it: what is
+ * left of a stream is always one unbroken run of seqs after the floor, so a resume either replays it whole or, from
+ * before the floor, is told to reload (`reset`). The candidates were read without a lock, so under the user's lock
+ * the newest one must still be there and still old: a stream that was erased and began again in between (its own
+ * seqs, new) is left alone, and its floor is not raised past what it holds.
  */
-async function removeEvents(trx: Trx, rows: readonly { user_id: string; seq: number }[]): Promise<number> {
+async function removeEvents(trx: Trx, rows: readonly { user_id: string; seq: number }[], olderThan: string): Promise<number> {
   if (rows.length === 0) return 0;
   const newest = new Map<string, number>();
   for (const { user_id: userId, seq } of rows) newest.set(userId, Math.max(newest.get(userId) ?? 0, seq));
   await lockUsers(trx, newest.keys());
   let removed = 0;
   for (const [userId, seq] of newest) {
+    const still = await trx
+      .selectFrom('events')
+      .select('seq')
+      .where('user_id', '=', userId)
+      .where('seq', '=', seq)
+      .where('created_at', '<', olderThan)
+      .executeTakeFirst();
+    if (still === undefined) continue;
     const result = await trx.deleteFrom('events').where('user_id', '=', userId).where('seq', '<=', seq).executeTakeFirst();
     removed += Number(result.numDeletedRows);
     await trx

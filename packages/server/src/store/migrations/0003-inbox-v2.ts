@@ -1,4 +1,4 @@
-import { SqliteIntrospector, sql, type CreateTableBuilder, type Kysely } from 'kysely';
+import { SqliteIntrospector, sql, type Kysely } from 'kysely';
 
 // Migrations take Kysely<unknown>: they describe the schema as it was at their time, not as schema.ts says now.
 
@@ -31,10 +31,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   const json = sqlite ? 'text' : 'jsonb';
   const asTime = (column: string) => (sqlite ? sql.ref(column) : sql`${sql.ref(column)}::timestamptz`);
   const asJson = (column: string) => (sqlite ? sql.ref(column) : sql`${sql.ref(column)}::jsonb`);
-  // Rows of either table are small or carry their payload in overflow pages; the stream's, without payloads,
-  // are small enough for SQLite to keep them in the primary key's own tree.
-  const clustered = <T extends string, C extends string>(builder: CreateTableBuilder<T, C>) =>
-    sqlite ? builder.modifyEnd(sql`without rowid`) : builder;
 
   await db.schema
     .alterTable('user_streams')
@@ -48,19 +44,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     update user_streams set notification_count = (select count(*) from notifications n where n.user_id = user_streams.user_id)
   `.execute(db);
 
-  await clustered(
-    db.schema
-      .createTable('events_v2')
-      .addColumn('user_id', 'text', (col) => col.notNull())
-      .addColumn('seq', sqlite ? 'integer' : 'bigint', (col) => col.notNull())
-      .addColumn('type', 'text', (col) => col.notNull())
-      .addColumn('key', 'text')
-      .addColumn('notification_id', 'text')
-      .addColumn('payload', json)
-      .addColumn('payload_bytes', 'integer', (col) => col.notNull())
-      .addColumn('created_at', time, (col) => col.notNull())
-      .addPrimaryKeyConstraint('stream_pk', ['user_id', 'seq']),
-  ).execute();
+  // A rowid table, not WITHOUT ROWID on SQLite: rows are appended at the end of the table's tree and only the small
+  // (user_id, seq) key lands all over its index. Clustered by user, each ~100-byte row landed all over the table:
+  // a 500-item append wrote 36% more WAL pages than schema 0001 and stored ~25% fewer items a second.
+  await db.schema
+    .createTable('events_v2')
+    .addColumn('user_id', 'text', (col) => col.notNull())
+    .addColumn('seq', sqlite ? 'integer' : 'bigint', (col) => col.notNull())
+    .addColumn('type', 'text', (col) => col.notNull())
+    .addColumn('key', 'text')
+    .addColumn('notification_id', 'text')
+    .addColumn('payload', json)
+    .addColumn('payload_bytes', 'integer', (col) => col.notNull())
+    .addColumn('created_at', time, (col) => col.notNull())
+    .addPrimaryKeyConstraint('stream_pk', ['user_id', 'seq'])
+    .execute();
   await sql`
     insert into events_v2 (user_id, seq, type, key, notification_id, payload, payload_bytes, created_at)
     select e.user_id, e.seq, e.type, e.key, n.id,

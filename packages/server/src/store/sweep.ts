@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { SqliteIntrospector, sql, type Kysely, type Transaction } from 'kysely';
 import { lockStream } from './inbox-writes.js';
 import type { Database } from './schema.js';
 import type { SweepOptions, SweepResult } from './store.js';
@@ -9,8 +9,8 @@ type Trx = Transaction<Database>;
 /**
  * One batch of removal, in one short transaction per kind: notifications created before `olderThan`, notifications
  * that expired before `expiredBefore`, then stream events created before `olderThan`; at most `batch` rows of each,
- * the oldest first, found through an index (notifications_by_age, notifications_expiring, events_by_age). With
- * `limits`, then the oldest of users past them (overLimits).
+ * the oldest first (see `oldest`; expired ones through notifications_expiring). With `limits`, then the oldest of
+ * users past them (overLimits).
  *
  * Safe beside appends and beside other nodes sweeping the same database: the candidates are read first without a
  * lock, then the users' stream rows are locked in user id order (the lock every writer of a user takes first, so
@@ -19,7 +19,8 @@ type Trx = Transaction<Database>;
  */
 export async function sweepOnce(db: Kysely<Database>, options: SweepOptions): Promise<SweepResult> {
   const { olderThan, expiredBefore, batch } = options;
-  const old = await db.selectFrom('notifications').select(['id', 'user_id']).where('created_at', '<', olderThan).orderBy('created_at').limit(batch).execute();
+  const sqlite = db.introspection instanceof SqliteIntrospector;
+  const old = await oldest(db, 'notifications', ['id', 'user_id'], olderThan, batch, sqlite);
   let notifications = await db.transaction().execute((trx) => removeNotifications(trx, old));
   const expired = await db
     .selectFrom('notifications')
@@ -30,7 +31,7 @@ export async function sweepOnce(db: Kysely<Database>, options: SweepOptions): Pr
     .limit(batch)
     .execute();
   notifications += await db.transaction().execute((trx) => removeNotifications(trx, expired));
-  const stale = await db.selectFrom('events').select(['user_id', 'seq']).where('created_at', '<', olderThan).orderBy('created_at').limit(batch).execute();
+  const stale = await oldest(db, 'events', ['user_id', 'seq'], olderThan, batch, sqlite);
   let events = await db.transaction().execute((trx) => removeEvents(trx, stale, olderThan));
   if (options.limits !== undefined) {
     const over = await overLimits(db, options.limits, batch);
@@ -100,6 +101,38 @@ async function removeOldest(trx: Trx, userIds: readonly string[], max: number, b
       .execute();
   }
   return removed;
+}
+
+/**
+ * Up to `batch` of the table's rows created before `olderThan`, oldest first, without a table scan. On PostgreSQL
+ * through the created_at index (events_by_age, notifications_by_age). On SQLite through the table's own rowid
+ * order, which is the order rows were written in and so their age (one writer, each append timestamped when it
+ * commits): the oldest are among the first rows, and those of them old enough are the candidates. Two indexes
+ * fewer to write on every append there (BENCHMARKS.md, "Schema v2").
+ */
+/**
+ * How many of the first rows by rowid SQLite's candidates are picked from, oldest by created_at first: a window
+ * wider than the batch, so that rows written a little out of time order (a clock stepped back) are still found.
+ */
+const ROWID_WINDOW = 4;
+
+async function oldest<T extends 'notifications' | 'events', C extends ('id' | 'user_id' | 'seq') & keyof Database[T]>(
+  db: Kysely<Database>,
+  table: T,
+  columns: readonly C[],
+  olderThan: string,
+  batch: number,
+  sqlite: boolean,
+) {
+  const query = db.selectFrom(table as 'notifications').select(columns as unknown as ('id' | 'user_id')[]).where('created_at', '<', olderThan);
+  const rows = sqlite
+    ? await query
+        .where(sql<boolean>`rowid in (select rowid from ${sql.table(table)} order by rowid limit ${batch * ROWID_WINDOW})`)
+        .orderBy('created_at')
+        .limit(batch)
+        .execute()
+    : await query.orderBy('created_at').limit(batch).execute();
+  return rows as unknown as { [K in C]: K extends 'seq' ? number : string }[];
 }
 
 async function lockUsers(trx: Trx, userIds: Iterable<string>): Promise<void> {

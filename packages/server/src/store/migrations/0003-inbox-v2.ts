@@ -20,7 +20,8 @@ import { SqliteIntrospector, sql, type Kysely } from 'kysely';
  * No foreign key from notifications to events any more: the stream is trimmed on its own (its length and age),
  * and a notification outlives the event that created it.
  *
- * Each table is copied into its new shape and renamed, in the migration's one transaction (SQLite cannot change a
+ * Each table is copied into its new shape, in the order its rows were written (on SQLite that order is what the
+ * retention sweep reads oldest-first by), and renamed, in the migration's one transaction (SQLite cannot change a
  * column's type; on PostgreSQL one copy rewrites each table once, where several ALTERs would rewrite it several
  * times). Every event keeps its seq, type, key, payload and time, every notification its id, key, status, read_at
  * and payload; a new_notification replays as the record it created, byte for byte (see event-rows.ts).
@@ -65,6 +66,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       case when e.type = 'new_notification' then null else ${asJson('e.payload')} end,
       octet_length(e.payload), ${asTime('e.created_at')}
     from events e left join notifications n on n.user_id = e.user_id and n.seq = e.seq
+    order by e.created_at, e.user_id, e.seq
   `.execute(db);
 
   await db.schema
@@ -91,19 +93,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     insert into notifications_v2 (id, user_id, seq, key, status, read_at, created_at, payload, payload_bytes)
     select id, user_id, seq, key, status, ${asTime('read_at')}, ${asTime('created_at')}, ${asJson('payload')}, octet_length(payload)
     from notifications
+    order by created_at, user_id, seq
   `.execute(db);
 
   await db.schema.dropTable('notifications').execute();
   await db.schema.dropTable('events').execute();
   await db.schema.alterTable('events_v2').renameTo('events').execute();
   await db.schema.alterTable('notifications_v2').renameTo('notifications').execute();
-  await createIndexes(db);
+  await createIndexes(db, sqlite);
 }
 
 /**
  * What each query reads through (their plans at 1M rows are in BENCHMARKS.md, "Query plans at 1M notifications"):
  * - events_by_key: the idempotency check of every keyed append, and its uniqueness (NULL keys never collide).
- * - events_by_age, notifications_by_age: retention's oldest-first batches, without a table scan.
+ * - events_by_age, notifications_by_age (PostgreSQL): retention's oldest-first batches, without a table scan. SQLite
+ *   finds them in its rowid order, the order they were written in (sweep.ts), and writes two indexes fewer.
  * - notifications_by_seq: a user's list, newest first, and its cursor.
  * - notifications_by_category: a category's list of any status, newest first (without it, a category the user has
  *   none of read the whole inbox).
@@ -112,9 +116,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
  * - notifications_archived: the archive view, which holds a small part of an inbox.
  * - notifications_expiring: the removal of expired notifications; only the rows with an expiry are in it.
  */
-async function createIndexes(db: Kysely<unknown>): Promise<void> {
+async function createIndexes(db: Kysely<unknown>, sqlite: boolean): Promise<void> {
   await db.schema.createIndex('events_by_key').unique().on('events').columns(['user_id', 'key']).execute();
-  await db.schema.createIndex('events_by_age').on('events').column('created_at').execute();
+  if (!sqlite) await db.schema.createIndex('events_by_age').on('events').column('created_at').execute();
   await db.schema.createIndex('notifications_by_seq').unique().on('notifications').columns(['user_id', 'seq']).execute();
   await db.schema.createIndex('notifications_by_category').on('notifications').columns(['user_id', 'category', 'seq']).execute();
   await db.schema
@@ -129,7 +133,7 @@ async function createIndexes(db: Kysely<unknown>): Promise<void> {
     .columns(['user_id', 'seq'])
     .where(sql<boolean>`archived_at is not null`)
     .execute();
-  await db.schema.createIndex('notifications_by_age').on('notifications').column('created_at').execute();
+  if (!sqlite) await db.schema.createIndex('notifications_by_age').on('notifications').column('created_at').execute();
   await db.schema
     .createIndex('notifications_expiring')
     .on('notifications')

@@ -73,7 +73,17 @@ export function eventRows(input: AppendInput, seq: number, createdAt: string): E
     payload: payloadJson,
     payload_bytes: Buffer.byteLength(payloadJson),
   };
-  return { event, eventRow: { ...eventsRow(event, key), notification_id: parts.id, payload: null }, notificationRow };
+  const eventRow: EventRow = {
+    user_id: userId,
+    seq,
+    type,
+    key,
+    notification_id: parts.id,
+    payload: null,
+    payload_bytes: Buffer.byteLength(notificationJson),
+    created_at: createdAt,
+  };
+  return { event, eventRow, notificationRow };
 }
 
 /**
@@ -101,17 +111,16 @@ export function createdRecord(
   payload: Record<string, unknown>,
 ): NewNotification {
   const { id, key, category, createdAt, expiresAt } = parts;
-  return {
-    id,
-    key,
-    ...(category === null ? {} : { category }),
-    status: 'unread',
-    created_at: createdAt,
-    read_at: null,
-    ...(expiresAt === null ? {} : { expires_at: expiresAt }),
-    ...(actions === null || actions.length === 0 ? {} : { actions: [...actions] }),
-    payload,
-  };
+  // Built field by field in createdRecordJson's order: no spread of optional parts on every append.
+  const record: NewNotification = { id, key } as NewNotification;
+  if (category !== null) record.category = category;
+  record.status = 'unread';
+  record.created_at = createdAt;
+  record.read_at = null;
+  if (expiresAt !== null) record.expires_at = expiresAt;
+  if (actions !== null && actions.length > 0) record.actions = [...actions];
+  record.payload = payload;
+  return record;
 }
 
 /** The events row of `event`; also the row of the events a user's own actions make (see SqlStore.markRead). */

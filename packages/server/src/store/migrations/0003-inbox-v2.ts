@@ -117,7 +117,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
  * - notifications_expiring: the removal of expired notifications; only the rows with an expiry are in it.
  */
 async function createIndexes(db: Kysely<unknown>, sqlite: boolean): Promise<void> {
-  await db.schema.createIndex('events_by_key').unique().on('events').columns(['user_id', 'key']).execute();
+  // On SQLite only the keyed events: a publish without `id` and a user's own events have nothing to look up, and
+  // `key = ?` implies the index's condition there. PostgreSQL keeps every row: its planner does not derive
+  // `key IS NOT NULL` from the append's `(user_id, key) IN (VALUES ...)`.
+  await db.schema
+    .createIndex('events_by_key')
+    .unique()
+    .on('events')
+    .columns(['user_id', 'key'])
+    .$call((index) => (sqlite ? index.where(sql<boolean>`key is not null`) : index))
+    .execute();
   if (!sqlite) await db.schema.createIndex('events_by_age').on('events').column('created_at').execute();
   await db.schema.createIndex('notifications_by_seq').unique().on('notifications').columns(['user_id', 'seq']).execute();
   await db.schema.createIndex('notifications_by_category').on('notifications').columns(['user_id', 'category', 'seq']).execute();

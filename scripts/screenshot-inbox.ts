@@ -14,13 +14,23 @@ const output = fileURLToPath(new URL('../docs/inbox.png', import.meta.url));
 const secret = 'screenshot-secret-that-is-long-enough-for-hs256';
 const user = 'alice';
 
-// Oldest first; the page shows them newest first.
+// Oldest first; the page shows them newest first. Categories make the tabs; a url makes a link, actions buttons.
 const notifications = [
   { title: 'Welcome to Herald', body: 'Notifications for your account show up here as they happen.', read: true },
-  { title: 'Invoice INV-2031 is ready', body: 'March 2026 · 3 seats', read: true },
-  { title: 'Deploy to production finished', body: 'api v2.14.0 on 6 of 6 nodes', read: false },
-  { title: 'Bob commented on “Retry with jitter”', body: '“Looks good, one nit on the backoff cap.”', read: false },
-  { title: 'Build #1842 passed', body: 'main · 4 min 12 s', read: false },
+  { title: 'Invoice INV-2031 is ready', body: 'March 2026 · 3 seats', category: 'billing', read: true },
+  { title: 'Deploy to production finished', body: 'api v2.14.0 on 6 of 6 nodes', category: 'deploys', url: 'https://example.com/deploys/2140', read: false },
+  { title: 'Bob commented on “Retry with jitter”', body: '“Looks good, one nit on the backoff cap.”', category: 'social', read: false },
+  {
+    title: 'Approve the March invoice?',
+    body: 'INV-2031 · €1,240.00',
+    category: 'billing',
+    actions: [
+      { id: 'approve', label: 'Approve' },
+      { id: 'reject', label: 'Reject' },
+    ],
+    read: false,
+  },
+  { title: 'Build #1842 passed', body: 'main · 4 min 12 s', category: 'deploys', read: false },
 ];
 
 const dataDir = mkdtempSync(join(tmpdir(), 'herald-screenshot-'));
@@ -41,8 +51,14 @@ try {
   const baseUrl = `http://127.0.0.1:${port}`;
   const token = await mintToken(secret, user, '10m');
   const read: string[] = [];
-  for (const { title, body, read: isRead } of notifications) {
-    const [event] = await herald.publish({ user_id: user, type: 'new_notification', payload: { title, body } });
+  for (const { title, body, read: isRead, category, url, actions } of notifications) {
+    const [event] = await herald.publish({
+      user_id: user,
+      type: 'new_notification',
+      payload: url === undefined ? { title, body } : { title, body, url },
+      ...(category === undefined ? {} : { category }),
+      ...(actions === undefined ? {} : { actions }),
+    });
     // A new_notification's stored payload is the notification itself.
     if (isRead && event !== undefined) read.push(String(event.payload['id']));
   }
@@ -54,7 +70,7 @@ try {
   if (!marked.ok) throw new Error(`mark-read answered ${marked.status}`);
 
   const context = await browser.newContext({
-    viewport: { width: 640, height: 560 },
+    viewport: { width: 640, height: 720 },
     deviceScaleFactor: 2,
     locale: 'en-GB',
     timezoneId: 'UTC',

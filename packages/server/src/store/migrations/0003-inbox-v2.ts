@@ -110,7 +110,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
  *   finds them in its rowid order, the order they were written in (sweep.ts), and writes two indexes fewer.
  * - notifications_by_seq: a user's list, newest first, and its cursor.
  * - notifications_by_category: a category's list of any status, newest first (without it, a category the user has
- *   none of read the whole inbox).
+ *   none of read the whole inbox); categorised rows only.
  * - notifications_unread: only the unread, unarchived rows, with what the counts filter on (seen_at, expires_at),
  *   so the counts read the index alone (on PostgreSQL an index-only scan) and an unread list by category is a range.
  * - notifications_archived: the archive view, which holds a small part of an inbox.
@@ -129,7 +129,14 @@ async function createIndexes(db: Kysely<unknown>, sqlite: boolean): Promise<void
     .execute();
   if (!sqlite) await db.schema.createIndex('events_by_age').on('events').column('created_at').execute();
   await db.schema.createIndex('notifications_by_seq').unique().on('notifications').columns(['user_id', 'seq']).execute();
-  await db.schema.createIndex('notifications_by_category').on('notifications').columns(['user_id', 'category', 'seq']).execute();
+  // Only categorised rows: a list by category names one, so `category = ?` implies the condition on both databases,
+  // and an uncategorised notification costs no write here.
+  await db.schema
+    .createIndex('notifications_by_category')
+    .on('notifications')
+    .columns(['user_id', 'category', 'seq'])
+    .where(sql<boolean>`category is not null`)
+    .execute();
   await db.schema
     .createIndex('notifications_unread')
     .on('notifications')

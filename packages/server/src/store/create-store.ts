@@ -8,8 +8,7 @@ import { PostgresAppender } from './postgres-appender.js';
 import { SqliteAppender } from './sqlite-appender.js';
 import { SqlStore } from './sql-store.js';
 import { withStatementCache } from './statement-cache.js';
-import type { Store } from './store.js';
-import type { InboxLimits } from './trim-plan.js';
+import type { InboxLimits, Store } from './store.js';
 
 export interface CreateStoreOptions {
   /**

@@ -4,8 +4,8 @@ import type { Appender, AppendResults } from './appender.js';
 import { chunks } from './chunks.js';
 import { batchTimestamp } from './event-rows.js';
 import type { Database } from './schema.js';
-import type { AppendInput } from './store.js';
-import { planStreamUpdates, type InboxLimits, type StreamState, type StreamUpdate } from './trim-plan.js';
+import type { AppendInput, InboxLimits } from './store.js';
+import { planStreamUpdates, type StreamState, type StreamUpdate } from './trim-plan.js';
 
 /**
  * Rows per multi-row statement. With at most 16 columns a row that is 16,000 bound parameters, far below

@@ -1,7 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { Store } from './store.js';
-import type { InboxLimits } from './trim-plan.js';
+import type { InboxLimits, Store } from './store.js';
 
 export interface RetentionOptions {
   store: Store;

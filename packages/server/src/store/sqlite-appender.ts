@@ -4,8 +4,8 @@ import { addKey, batchKeys, batchUsers, planAppend } from './append-plan.js';
 import type { Appender, AppendResults } from './appender.js';
 import { batchTimestamp, type EventRow, type NotificationRow } from './event-rows.js';
 import type { Database, EventsTable, NotificationsTable } from './schema.js';
-import type { AppendInput } from './store.js';
-import { planStreamUpdates, type InboxLimits, type StreamState } from './trim-plan.js';
+import type { AppendInput, InboxLimits } from './store.js';
+import { planStreamUpdates, type StreamState } from './trim-plan.js';
 
 /**
  * The columns each insert writes, in the order of its parameters: a new column is one more name here, and the

@@ -1,5 +1,4 @@
 import type { NewNotification, NotificationAction, StreamEventType } from '@herald/protocol';
-import type { InboxLimits } from './trim-plan.js';
 
 /** One event to append to a user's stream, already validated at the edge. */
 export interface AppendInput {
@@ -75,6 +74,12 @@ export interface InboxCounts extends CategoryCounts {
 export interface StreamBounds {
   headSeq: number;
   floorSeq: number;
+}
+
+/** How long a user's inbox and stream may grow: HERALD_MAX_NOTIFICATIONS_PER_USER, for both. */
+export interface InboxLimits {
+  maxNotificationsPerUser: number;
+  maxEventsPerUser: number;
 }
 
 export interface SweepOptions {

@@ -1,8 +1,7 @@
 import { SqliteIntrospector, sql, type Kysely, type Transaction } from 'kysely';
 import { lockStream } from './inbox-writes.js';
 import type { Database } from './schema.js';
-import type { SweepOptions, SweepResult } from './store.js';
-import type { InboxLimits } from './trim-plan.js';
+import type { InboxLimits, SweepOptions, SweepResult } from './store.js';
 
 type Trx = Transaction<Database>;
 

@@ -1,10 +1,6 @@
 import type { AppendPlan } from './append-plan.js';
+import type { InboxLimits } from './store.js';
 
-/** How long a user's inbox and stream may grow: HERALD_MAX_NOTIFICATIONS_PER_USER, for both. */
-export interface InboxLimits {
-  maxNotificationsPerUser: number;
-  maxEventsPerUser: number;
-}
 
 /** What an Appender reads beside a user's last seq, for the limits. */
 export interface StreamState {

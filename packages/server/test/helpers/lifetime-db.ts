@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { createStore } from '../../src/store/create-store.js';
 import type { AppendInput, Store } from '../../src/store/store.js';
-import type { InboxLimits } from '../../src/store/trim-plan.js';
+import type { InboxLimits } from '../../src/store/store.js';
 import { dropDatabase, freshDatabaseUrl, type DatabaseKind } from './databases.js';
 import { pgClient } from './pg-client.js';
 

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { Retention } from '../../src/store/retention.js';
 import type { AppendInput, Store, StoredEvent } from '../../src/store/store.js';
-import { TRIM_PER_APPEND, type InboxLimits } from '../../src/store/trim-plan.js';
+import type { InboxLimits } from '../../src/store/store.js';
+import { TRIM_PER_APPEND } from '../../src/store/trim-plan.js';
 import { databaseKinds } from '../helpers/databases.js';
 import { lifetimeStore, miscountedUsers, notifications, range, seqsIn, streamRow, type LifetimeStore } from '../helpers/lifetime-db.js';
 

@@ -42,6 +42,9 @@ export interface HeraldOptions {
 /** What a producer hands Herald: the same shape as one item of `POST /publish`. */
 export type PublishInput = PublishItem;
 
+/** What sendToUser takes besides the user, the type and the payload. */
+export type SendOptions = Partial<Pick<PublishItem, 'id' | 'category' | 'expires_at' | 'ttl_s' | 'actions'>>;
+
 /** The parts a running Herald holds; built once by Herald.create. */
 interface HeraldParts {
   config: Config;
@@ -246,14 +249,17 @@ export class Herald {
     return this.parts.delivery.publish(accepted.value);
   }
 
-  /** Stores an event in the user's inbox and pushes it to every tab of the user. */
+  /**
+   * Stores an event in the user's inbox and pushes it to every tab of the user. `options` are the publish item's
+   * optional fields: its idempotency `id`, and for a new_notification `category`, `expires_at` or `ttl_s`, `actions`.
+   */
   async sendToUser(
     userId: string,
     type: PublishInput['type'],
     payload: Record<string, unknown>,
-    options: { id?: string } = {},
+    options: SendOptions = {},
   ): Promise<StoredEvent | undefined> {
-    const [event] = await this.publish({ user_id: userId, type, payload, id: options.id });
+    const [event] = await this.publish({ user_id: userId, type, payload, ...options });
     return event;
   }
 

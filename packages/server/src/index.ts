@@ -1,4 +1,4 @@
-export { Herald, type HeraldOptions, type PublishInput } from './gateway.js';
+export { Herald, type HeraldOptions, type PublishInput, type SendOptions } from './gateway.js';
 export { loadConfig, ConfigError, type Config } from './config.js';
 export { mintToken } from './auth/mint-token.js';
 export type { Store, StoredEvent, AppendInput } from './store/store.js';

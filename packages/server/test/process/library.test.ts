@@ -119,6 +119,21 @@ describe('Herald embedded in your own node:http server', () => {
     await client.close();
   });
 
+  it("sendToUser takes a notification's category, expiry and actions, and refuses them on a task_update", async () => {
+    const dave = uniqueUser('dave');
+    const actions = [{ id: 'open', label: 'Open', url: 'https://example.com/o/1' }];
+    const event = await herald.sendToUser(dave, 'new_notification', { title: 'with fields' }, { id: 'f-1', category: 'orders', ttl_s: 3600, actions });
+    expect(event!.payload).toMatchObject({ key: 'f-1', category: 'orders', actions, expires_at: expect.any(String) });
+    const client = await open(dave, 0);
+    const [frame] = await client.waitForSeq(1);
+    expect(frame!.payload).toMatchObject({ category: 'orders', actions });
+    await client.close();
+    await expect(herald.sendToUser(dave, 'task_update', { action: 'x', task: {} }, { category: 'orders' })).rejects.toMatchObject({
+      code: 'bad_request',
+      message: 'input.category is for new_notification only: a task_update is not kept in the inbox',
+    });
+  });
+
   it('broadcast reaches every connected tab now and is not stored', async () => {
     const alice = uniqueUser('alice');
     const bob = uniqueUser('bob');

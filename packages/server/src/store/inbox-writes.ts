@@ -6,6 +6,7 @@ import { notExpired, now, readCounts } from './reads.js';
 import { jsonColumn } from './record-rows.js';
 import type { Database, NotificationsTable } from './schema.js';
 import type { ActionResult, ChangeResult, InboxChange, InboxCounts, NotificationTarget, StoredEvent } from './store.js';
+import { lowerNotificationCount } from './user-rows.js';
 
 /**
  * A user's own writes to their inbox, each in the caller's transaction: the change and the stream events that
@@ -63,13 +64,7 @@ export async function changeInTransaction(trx: Trx, userId: string, change: Inbo
         .execute();
     }
   }
-  if (spec === null) {
-    await trx
-      .updateTable('user_streams')
-      .set((eb) => ({ notification_count: eb('notification_count', '-', ids.length) }))
-      .where('user_id', '=', userId)
-      .execute();
-  }
+  if (spec === null) await lowerNotificationCount(trx, userId, ids.length);
   const counts = countsBody(await readCounts(trx, userId));
   const type: StreamEventType = change === 'read' ? 'notification_read' : change === 'delete' ? 'notification_deleted' : 'notification_updated';
   const events: StoredEvent[] = [];

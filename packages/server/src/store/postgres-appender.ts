@@ -6,6 +6,7 @@ import { batchTimestamp } from './event-rows.js';
 import type { Database } from './schema.js';
 import type { AppendInput, InboxLimits } from './store.js';
 import { planStreamUpdates, type StreamState, type StreamUpdate } from './trim-plan.js';
+import { deleteOldestNotifications } from './user-rows.js';
 
 /**
  * Rows per multi-row statement. With at most 16 columns a row that is 16,000 bound parameters, far below
@@ -65,9 +66,7 @@ async function trimStreams(trx: Trx, updates: readonly StreamUpdate[], states: R
       await trx.deleteFrom('events').where('user_id', '=', userId).where('seq', '<=', floorSeq).execute();
     }
     if (removeOldest > 0) {
-      const oldest = trx.selectFrom('notifications').select('seq').where('user_id', '=', userId).orderBy('seq').limit(removeOldest);
-      const result = await trx.deleteFrom('notifications').where('user_id', '=', userId).where('seq', 'in', oldest).executeTakeFirst();
-      removed.set(userId, Number(result.numDeletedRows));
+      removed.set(userId, await deleteOldestNotifications(trx, userId, removeOldest));
     }
   }
   return removed;

@@ -2,6 +2,7 @@ import { SqliteIntrospector, sql, type Kysely, type Transaction } from 'kysely';
 import { lockStream } from './inbox-writes.js';
 import type { Database } from './schema.js';
 import type { InboxLimits, SweepOptions, SweepResult } from './store.js';
+import { deleteOldestNotifications, lowerNotificationCount } from './user-rows.js';
 
 type Trx = Transaction<Database>;
 
@@ -89,15 +90,9 @@ async function removeOldest(trx: Trx, userIds: readonly string[], max: number, b
     const stream = await trx.selectFrom('user_streams').select('notification_count').where('user_id', '=', userId).executeTakeFirst();
     const excess = Math.min((stream?.notification_count ?? 0) - max, batch);
     if (excess <= 0) continue;
-    const oldest = trx.selectFrom('notifications').select('seq').where('user_id', '=', userId).orderBy('seq').limit(excess);
-    const result = await trx.deleteFrom('notifications').where('user_id', '=', userId).where('seq', 'in', oldest).executeTakeFirst();
-    const count = Number(result.numDeletedRows);
+    const count = await deleteOldestNotifications(trx, userId, excess);
     removed += count;
-    await trx
-      .updateTable('user_streams')
-      .set((eb) => ({ notification_count: eb('notification_count', '-', count) }))
-      .where('user_id', '=', userId)
-      .execute();
+    await lowerNotificationCount(trx, userId, count);
   }
   return removed;
 }
@@ -148,13 +143,7 @@ async function removeNotifications(trx: Trx, rows: readonly { id: string; user_i
     .execute();
   const perUser = new Map<string, number>();
   for (const { user_id: userId } of removed) perUser.set(userId, (perUser.get(userId) ?? 0) + 1);
-  for (const [userId, count] of perUser) {
-    await trx
-      .updateTable('user_streams')
-      .set((eb) => ({ notification_count: eb('notification_count', '-', count) }))
-      .where('user_id', '=', userId)
-      .execute();
-  }
+  for (const [userId, count] of perUser) await lowerNotificationCount(trx, userId, count);
   return removed.length;
 }
 

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { NewNotification, NotificationAction } from '@herald/protocol';
 import type { Insertable } from 'kysely';
+import { newNotificationId } from './notification-id.js';
 import type { EventsTable, NotificationsTable } from './schema.js';
 import type { AppendInput, StoredEvent } from './store.js';
 
@@ -46,7 +46,7 @@ export function eventRows(input: AppendInput, seq: number, createdAt: string): E
   }
   const actions = input.actions ?? null;
   const parts: CreatedParts = {
-    id: randomUUID(),
+    id: newNotificationId(),
     key,
     category: input.category ?? null,
     createdAt,

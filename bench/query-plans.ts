@@ -319,7 +319,7 @@ async function plans(url: string, client: pg.Client, now: number): Promise<Expla
     results.push(await explain(client, "sweep: delete a user's old events", one(sweep, 'delete events', /^delete from "events"/)));
 
     const append = await capture(() => store.append(appendBatch()));
-    results.push(await explain(client, `append: key lookup (${APPEND_ITEMS} keys)`, one(append, 'key lookup', /in \(values/)));
+    results.push(await explain(client, `append: key lookup (${APPEND_ITEMS} keys)`, one(append, 'key lookup', /cross join lateral/)));
     return results;
   } finally {
     await store.close();

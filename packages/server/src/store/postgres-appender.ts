@@ -130,16 +130,19 @@ async function advanceStreams(trx: Trx, updates: readonly StreamUpdate[], remove
 async function storedKeys(trx: Trx, pairs: readonly (readonly [string, string])[]): Promise<KeysByUser> {
   const found = new Map<string, Set<string>>();
   for (const chunk of chunks(pairs, ROWS_PER_STATEMENT)) {
-    // A row-value IN over a VALUES list. PostgreSQL probes the (user_id, key) unique index once events is large
-    // (a nested loop over the index at 1M rows) and hashes a sequential scan while the table is small enough for
-    // that to be cheaper.
+    // One probe of the (user_id, key) unique index per pair, whatever the table's size: a LATERAL subquery with
+    // LIMIT 1 leaves the planner no other join. A row-value IN over the same VALUES list was planned as a hash join
+    // over a sequential scan of the whole stream while it was small enough to look cheap: 25 ms a batch of 500 at
+    // 60,000 events against 3.5 ms for the probes (BENCHMARKS.md, "Schema v2, before and after").
     const values = sql.join(chunk.map(([userId, key]) => sql`(${userId}, ${key})`));
-    const rows = await trx
-      .selectFrom('events')
-      .select(['user_id', 'key'])
-      .where(sql<boolean>`(user_id, key) in (values ${values})`)
-      .execute();
-    for (const row of rows) addKey(found, row.user_id, row.key!);
+    const { rows } = await sql<{ user_id: string; key: string }>`
+      select stored.user_id, stored.key
+      from (values ${values}) as wanted (user_id, key)
+      cross join lateral (
+        select user_id, key from events where events.user_id = wanted.user_id and events.key = wanted.key limit 1
+      ) as stored
+    `.execute(trx);
+    for (const row of rows) addKey(found, row.user_id, row.key);
   }
   return found;
 }

@@ -17,10 +17,12 @@ export function unstorableText(value: unknown): string | undefined {
     } else if (Array.isArray(current)) {
       stack.push(...current);
     } else if (typeof current === 'object' && current !== null) {
-      for (const [key, child] of Object.entries(current)) {
+      // Keys, then each value looked up: Object.entries made an array for every pair of every item's payload.
+      const object = current as Record<string, unknown>;
+      for (const key of Object.keys(object)) {
         const found = unstorableIn(key);
         if (found !== undefined) return found;
-        stack.push(child);
+        stack.push(object[key]);
       }
     }
   }

@@ -11,7 +11,18 @@ import { randomUUID } from 'node:crypto';
  * by the time and its version digit by 7; the variant bits and the remaining random bits are kept as they are.
  */
 export function newNotificationId(now: number = Date.now()): string {
-  const random = randomUUID();
-  const time = now.toString(16).padStart(12, '0');
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+  if (now !== prefixTime) {
+    const time = now.toString(16).padStart(12, '0');
+    prefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+    prefixTime = now;
+  }
+  return prefix + randomUUID().slice(15);
 }
+
+/**
+ * The text before the version's random digits, kept for the millisecond it was made for: a burst of appends makes
+ * many ids within one, and formatting the time for each cost more than the rest of the id (1.6 µs an id, in a
+ * profile of the fan-out benchmark).
+ */
+let prefixTime = -1;
+let prefix = '';

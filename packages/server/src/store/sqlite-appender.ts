@@ -32,10 +32,9 @@ const NOTIFICATION_COLUMNS = allColumns<NotificationsTable>()([
   'payload_bytes',
 ]);
 
-interface StreamRow {
-  last_seq: number;
-  floor_seq: number;
-  notification_count: number;
+/** A user's stream row, read under the alias names of StreamState so that the row itself is the user's state. */
+interface StreamRow extends StreamState {
+  lastSeq: number;
 }
 
 interface Statements {
@@ -80,8 +79,8 @@ export class SqliteAppender implements Appender {
     const states = new Map<string, StreamState>();
     for (const userId of batchUsers(inputs)) {
       const head = this.#headOf(statements, userId);
-      lastSeqs.set(userId, head.last_seq);
-      states.set(userId, { floorSeq: head.floor_seq, notificationCount: head.notification_count });
+      lastSeqs.set(userId, head.lastSeq);
+      states.set(userId, head);
     }
     const storedKeys = new Map<string, Set<string>>();
     for (const [userId, key] of batchKeys(inputs)) {
@@ -104,14 +103,14 @@ export class SqliteAppender implements Appender {
     const head = statements.head.get(userId);
     if (head !== undefined) return head;
     statements.createStream.run(userId);
-    return { last_seq: 0, floor_seq: 0, notification_count: 0 };
+    return { lastSeq: 0, floorSeq: 0, notificationCount: 0 };
   }
 
   /** Prepared on first use, after the migrations made the tables. */
   #prepare(): Statements {
     const { db } = this;
     return {
-      head: db.prepare<[string], StreamRow>('select last_seq, floor_seq, notification_count from user_streams where user_id = ?'),
+      head: db.prepare<[string], StreamRow>(`select last_seq as "lastSeq", floor_seq as "floorSeq", notification_count as "notificationCount" from user_streams where user_id = ?`),
       createStream: db.prepare<[string]>('insert into user_streams (user_id, last_seq) values (?, 0)'),
       keyStored: db.prepare<[string, string], number>('select 1 from events where user_id = ? and key = ?').pluck(),
       insertEvent: rowInsert(db, 'events', EVENT_COLUMNS),

@@ -111,6 +111,7 @@ export class Herald {
           sqliteSynchronous: config.sqliteSynchronous,
           limits: { maxNotificationsPerUser: config.maxNotificationsPerUser, maxEventsPerUser: config.maxNotificationsPerUser },
           onPoolError: (error) => logger.warn({ err: error }, 'a database connection failed; it will be replaced'),
+          onCheckpointFailure: (reason) => logger.warn({ reason }, 'a background checkpoint of the SQLite file failed; the next one tries again'),
         }),
     );
     disposers.add('the store', () => store.close());

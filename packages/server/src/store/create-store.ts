@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
 import pg from 'pg';
+import { BackgroundCheckpoint } from './background-checkpoint.js';
 import { parseDatabaseUrl } from './database-url.js';
 import type { Database } from './schema.js';
 import { GroupCommit } from './group-commit.js';
@@ -21,6 +22,8 @@ export interface CreateStoreOptions {
   sqliteSynchronous?: SqliteSynchronous;
   /** How much of a user's inbox and stream is kept (HERALD_MAX_NOTIFICATIONS_PER_USER); DEFAULT_INBOX_LIMITS when absent. */
   limits?: InboxLimits;
+  /** SQLite only: called when a background checkpoint fails (see BackgroundCheckpoint); the next one tries again. */
+  onCheckpointFailure?: (reason: string) => void;
 }
 
 /** HERALD_MAX_NOTIFICATIONS_PER_USER's default, for the inbox and for the stream. */
@@ -48,7 +51,7 @@ export function createStore(databaseUrl: string, options: CreateStoreOptions = {
     const kysely = new Kysely<Database>({ dialect: postgresDialect(target.value.url, options) });
     return new SqlStore(kysely, new PostgresAppender(kysely, limits));
   }
-  return sqliteStore(target.value.path, options.sqliteSynchronous ?? 'full', limits);
+  return sqliteStore(target.value.path, options.sqliteSynchronous ?? 'full', limits, options.onCheckpointFailure ?? (() => {}));
 }
 
 /**
@@ -83,15 +86,22 @@ function postgresDialect(connectionString: string, options: CreateStoreOptions):
  * SQLite: Kysely for every query but append, which runs its prepared statements directly (SqliteAppender) in
  * group commits, on the same connection.
  */
-function sqliteStore(path: string, synchronous: SqliteSynchronous, limits: InboxLimits): Store {
+function sqliteStore(path: string, synchronous: SqliteSynchronous, limits: InboxLimits, onCheckpointFailure: (reason: string) => void): Store {
   const db = openSqlite(path, synchronous);
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(db, SQLITE_CACHED_STATEMENTS) }),
   });
+  // An in-memory database has no WAL to copy, and no file that a second connection could open.
+  const checkpoint = isFile(path) ? new BackgroundCheckpoint(path, onCheckpointFailure) : undefined;
   // Kysely closes the file only if it ever ran a query on it: a store closed unused (a start that failed before
   // its first query) would keep the file, its WAL and its shared memory open.
-  const release = (): void => {
+  const release = async (): Promise<void> => {
+    await checkpoint?.stop();
     if (db.open) db.close();
   };
   return new SqlStore(kysely, new GroupCommit(new SqliteAppender(db, kysely, limits), SQLITE_GROUP_ITEMS), release);
+}
+
+function isFile(path: string): boolean {
+  return path !== '' && path !== ':memory:' && !path.startsWith('file::memory:');
 }

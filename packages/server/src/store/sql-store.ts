@@ -39,14 +39,14 @@ import { sweepOnce } from './sweep.js';
 export class SqlStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #appender: Appender;
-  readonly #release: () => void;
+  readonly #release: () => void | Promise<void>;
   #closed = false;
 
   /**
    * `appender` appends on the same database as `db` (see Appender for why there is one per database); `release`
    * runs after Kysely is destroyed, for what Kysely does not own.
    */
-  constructor(db: Kysely<Database>, appender: Appender, release: () => void = () => {}) {
+  constructor(db: Kysely<Database>, appender: Appender, release: () => void | Promise<void> = () => {}) {
     this.#db = db;
     this.#appender = appender;
     this.#release = release;
@@ -193,7 +193,7 @@ export class SqlStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#db.destroy();
-    this.#release();
+    await this.#release();
   }
 }
 

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
  * the other 74 random. Ids made close in time sort close together, so each insert into the id index (inbox_pk)
  * lands on the few pages at its right-hand end instead of a random page of it: one page fewer written per
  * notification (of about six on SQLite) and a hot set of the index that stays in cache as it grows
- * (BENCHMARKS.md, "Time-ordered notification ids"). Clients keep treating the id as an opaque string.
+ * (BENCHMARKS.md, "The rerun on an idle machine, and two changes that settle it"). Clients keep treating the id
+ * as an opaque string.
  *
  * Built from randomUUID (a version 4 UUID, from Node's buffered random pool): its first 12 hex digits are replaced
  * by the time and its version digit by 7; the variant bits and the remaining random bits are kept as they are.

@@ -32,7 +32,19 @@ export function pinned(core: number, command: string[]): string[] {
   return canPin() ? ['taskset', '-c', String(core), ...command] : command;
 }
 
+/** Attempts at moving a process: `taskset -a` fails when one of the threads it listed has exited meanwhile. */
+const PIN_ATTEMPTS = 5;
+
 /** Moves a running process (all of its threads) to `core`; does nothing when pinning is not possible. */
 export function pinProcess(pid: number, core: number): void {
-  if (canPin()) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+  if (!canPin()) return;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+      return;
+    } catch (error) {
+      // A Node process starts and ends threads of its own (a worker of tsx, of the thread pool) at any time.
+      if (attempt >= PIN_ATTEMPTS) throw new Error(`could not pin process ${pid} to core ${core} in ${PIN_ATTEMPTS} attempts`, { cause: error });
+    }
+  }
 }

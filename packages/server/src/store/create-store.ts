@@ -4,7 +4,7 @@ import { BackgroundCheckpoint } from './background-checkpoint.js';
 import { parseDatabaseUrl } from './database-url.js';
 import type { Database } from './schema.js';
 import { GroupCommit } from './group-commit.js';
-import { openSqlite, type SqliteSynchronous } from './open-sqlite.js';
+import { isSqliteFile, openSqlite, type SqliteSynchronous } from './open-sqlite.js';
 import { PostgresAppender } from './postgres-appender.js';
 import { SqliteAppender } from './sqlite-appender.js';
 import { SqlStore } from './sql-store.js';
@@ -92,7 +92,7 @@ function sqliteStore(path: string, synchronous: SqliteSynchronous, limits: Inbox
     dialect: new SqliteDialect({ database: withStatementCache(db, SQLITE_CACHED_STATEMENTS) }),
   });
   // An in-memory database has no WAL to copy, and no file that a second connection could open.
-  const checkpoint = isFile(path) ? new BackgroundCheckpoint(path, onCheckpointFailure) : undefined;
+  const checkpoint = isSqliteFile(path) ? new BackgroundCheckpoint(path, onCheckpointFailure) : undefined;
   // Kysely closes the file only if it ever ran a query on it: a store closed unused (a start that failed before
   // its first query) would keep the file, its WAL and its shared memory open.
   const release = async (): Promise<void> => {
@@ -100,8 +100,4 @@ function sqliteStore(path: string, synchronous: SqliteSynchronous, limits: Inbox
     if (db.open) db.close();
   };
   return new SqlStore(kysely, new GroupCommit(new SqliteAppender(db, kysely, limits), SQLITE_GROUP_ITEMS), release);
-}
-
-function isFile(path: string): boolean {
-  return path !== '' && path !== ':memory:' && !path.startsWith('file::memory:');
 }

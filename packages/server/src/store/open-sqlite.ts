@@ -20,9 +20,14 @@ const WAL_AUTOCHECKPOINT_PAGES = 10_000;
  */
 export type SqliteSynchronous = 'full' | 'normal';
 
+/** Whether `path` names a file, not one of SQLite's in-memory databases: no folder, WAL or second connection. */
+export function isSqliteFile(path: string): boolean {
+  return path !== '' && path !== ':memory:' && !path.startsWith('file::memory:');
+}
+
 /** Opens (creating its folder) the SQLite file Herald keeps its inbox in. */
 export function openSqlite(path: string, synchronous: SqliteSynchronous): BetterSqlite3.Database {
-  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+  if (isSqliteFile(path)) mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
   // WAL lets readers (another process, a backup) run beside the writer; foreign keys are off by default.
   db.pragma('journal_mode = WAL');

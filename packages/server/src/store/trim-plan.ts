@@ -1,7 +1,6 @@
 import type { AppendPlan } from './append-plan.js';
 import type { InboxLimits } from './store.js';
 
-
 /** What an Appender reads beside a user's last seq, for the limits. */
 export interface StreamState {
   /** The stream's events up to this seq were removed already. */

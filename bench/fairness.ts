@@ -17,11 +17,10 @@
  *   npx tsx bench/fairness.ts [seconds=10] [tabs=200] [rate=200] [limit=on|off] [phases=quiet,flood,replay]
  */
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import WebSocket from 'ws';
 import { mintToken } from '../packages/server/src/auth/mint-token.js';
-import { BENCH_API_KEY, BENCH_SECRET, percentile, startHerald } from './herald-process.js';
+import { BENCH_API_KEY, BENCH_SECRET, percentile, processCpuSeconds, startHerald } from './herald-process.js';
 import { machine, saveResult } from './result-file.js';
 import { canPin, LOAD_CORE, pinProcess, SERVER_CORE } from './side-by-side/pinning.js';
 
@@ -117,12 +116,6 @@ async function replay(wsUrl: string, head: number): Promise<void> {
   process.send!(totals, () => process.disconnect());
 }
 
-/** Herald's CPU time so far (user + system), in seconds. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 async function publish(url: string, items: unknown[]): Promise<void> {
   const response = await fetch(`${url}/publish`, {
     method: 'POST',
@@ -206,14 +199,14 @@ async function main(): Promise<void> {
 
   const phase = async (name: string, attack?: { args: string[] }) => {
     const load = loadavg()[0]!;
-    const cpu = cpuSeconds(server.pid);
+    const cpu = processCpuSeconds(server.pid);
     const child = attack && fork(new URL(import.meta.url).pathname, attack.args, { execArgv: ['--import', 'tsx'] });
     const report = child && new Promise<unknown>((resolve) => child.once('message', resolve));
     if (child) await new Promise((resolve) => setTimeout(resolve, 200));
     const traffic = await honestTraffic(seconds * 1000);
     if (child?.connected) child.send('stop');
     const outcome = await report;
-    const result = { phase: name, ...traffic, herald_cpu_s: round(cpuSeconds(server.pid) - cpu), load_average_1m: { start: load, end: loadavg()[0]! }, attack: outcome };
+    const result = { phase: name, ...traffic, herald_cpu_s: round(processCpuSeconds(server.pid) - cpu), load_average_1m: { start: load, end: loadavg()[0]! }, attack: outcome };
     console.log(JSON.stringify(result));
     return result;
   };

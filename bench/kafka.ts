@@ -3,7 +3,8 @@
  * `herald start` on the embedded default with HERALD_KAFKA_BROKERS, opens one socket per user, then
  *   1. produces at a fixed rate for a while and measures produce-to-receive latency (p50, p99, max);
  *   2. stops Herald, fills a second topic with a backlog, starts Herald on it (same data, the tabs resume after
- *      their last seq) and measures records stored and delivered per second, first delivery to last.
+ *      their last seq) and measures records stored and delivered per second, first delivery to last, with
+ *      Herald's CPU over that stretch (in cores, and per record) and this process's (the sockets' side).
  *
  *   npx tsx bench/kafka.ts [users=200] [rate=1000] [seconds=10] [backlog=20000]
  */
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { Admin, Producer, ProduceAcks, stringSerializers } from '@platformatic/kafka';
 import WebSocket from 'ws';
 import { mintToken } from '../packages/server/src/auth/mint-token.js';
-import { BENCH_SECRET, percentile, startHerald } from './herald-process.js';
+import { BENCH_SECRET, percentile, processCpuSeconds, startHerald } from './herald-process.js';
 import { machine, saveResult } from './result-file.js';
 
 const [users = 200, rate = 1000, seconds = 10, backlog = 20_000] = process.argv.slice(2).map(Number);
@@ -51,6 +52,12 @@ async function main(): Promise<void> {
   let received = 0;
   let firstAt = 0;
   let lastAt = 0;
+  // Herald's and this process's CPU time when the first record of a phase arrives.
+  let cpuAtFirst = { herald: 0, bench: 0 };
+  const cpuNow = () => {
+    const own = process.cpuUsage();
+    return { herald: processCpuSeconds(herald.pid), bench: (own.user + own.system) / 1e6 };
+  };
   let latencies: number[] = [];
   let onReceive = (): void => {};
   const tokens = await Promise.all(Array.from({ length: users }, (_, index) => mintToken(BENCH_SECRET, `user-${index}`)));
@@ -67,7 +74,10 @@ async function main(): Promise<void> {
       latencies.push(now - Number(text.slice(at + 7, text.indexOf('}', at))));
       const seq = /"seq":(\d+)/.exec(text);
       if (seq) opened.lastSeq = Math.max(opened.lastSeq, Number(seq[1]));
-      firstAt ||= now;
+      if (!firstAt) {
+        firstAt = now;
+        cpuAtFirst = cpuNow();
+      }
       lastAt = now;
       received++;
       onReceive();
@@ -84,6 +94,13 @@ async function main(): Promise<void> {
     onReceive = () => received >= count && resolve();
     onReceive();
   });
+
+  // Not measured: one record through before the clock starts, so that the consumer group's join and the first
+  // fetch (a second or more after start) are not counted as the first records' latency.
+  await producer.send({ messages: [record(topic, 0)] });
+  await waitFor(1);
+  received = 0;
+  latencies = [];
 
   // 1. Fixed rate: one produce call every 10 ms with rate/100 records.
   const perTick = Math.max(1, Math.round(rate / 100));
@@ -111,7 +128,18 @@ async function main(): Promise<void> {
   herald = await startHerald(heraldEnv(backlogTopic));
   tabs = await Promise.all(tabs.map((tab, index) => open(tab, index)));
   await waitFor(backlog);
-  const throughput = { records: backlog, perSecond: Math.round(backlog / Math.max(0.001, (lastAt - firstAt) / 1000)) };
+  const cpuAtLast = cpuNow();
+  // Where the drain's limit is: Herald's CPU over the drain, in cores (1 is one core's worth, the most its event
+  // loop can use) and per record; the sockets' side (this process) shares the machine with it and the broker.
+  const drainSeconds = Math.max(0.001, (lastAt - firstAt) / 1000);
+  const heraldCpuSeconds = cpuAtLast.herald - cpuAtFirst.herald;
+  const throughput = {
+    records: backlog,
+    perSecond: Math.round(backlog / drainSeconds),
+    heraldCores: Number((heraldCpuSeconds / drainSeconds).toFixed(2)),
+    heraldCpuMicrosecondsPerRecord: Math.round((heraldCpuSeconds * 1e6) / backlog),
+    receiverCores: Number(((cpuAtLast.bench - cpuAtFirst.bench) / drainSeconds).toFixed(2)),
+  };
 
   const result = {
     date: new Date().toISOString(),

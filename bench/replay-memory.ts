@@ -24,7 +24,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { mintToken } from '../packages/server/src/auth/mint-token.js';
-import { BENCH_API_KEY, BENCH_SECRET, percentile } from './herald-process.js';
+import { BENCH_API_KEY, BENCH_SECRET, percentile, processCpuSeconds } from './herald-process.js';
 import { machine, saveResult } from './result-file.js';
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=') as [string, string]));
@@ -84,12 +84,6 @@ function status(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   } catch {
     return 0;
   }
-}
-
-/** The server's CPU time so far (user + system), in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 async function publish(url: string, items: unknown[]): Promise<void> {
@@ -228,9 +222,9 @@ async function fairness(dataDir: string, events: number, seconds: number): Promi
       await new Promise((wait) => setTimeout(wait, 50));
     }
   };
-  const cpuBefore = cpuMs(server.pid);
+  const cpuBefore = processCpuSeconds(server.pid) * 1000;
   await Promise.all([replayer(), replayer(), replayer(), watch()]);
-  const serverCpuMs = cpuMs(server.pid) - cpuBefore;
+  const serverCpuMs = processCpuSeconds(server.pid) * 1000 - cpuBefore;
   await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
   const sorted = health.sort((a, b) => a - b);
@@ -251,11 +245,11 @@ async function replayCost(dataDir: string, events: number, times: number): Promi
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let n = 0; n < times; n++) {
-    const cpuBefore = cpuMs(server.pid);
+    const cpuBefore = processCpuSeconds(server.pid) * 1000;
     const began = performance.now();
     await replayOnce(server, 'replay', events);
     wall.push(performance.now() - began);
-    cpu.push(cpuMs(server.pid) - cpuBefore);
+    cpu.push(processCpuSeconds(server.pid) * 1000 - cpuBefore);
   }
   await server.stop();
   rmSync(dataDir, { recursive: true, force: true });

@@ -7,10 +7,11 @@
  *   npx tsx bench/startup.ts [--runs 10]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { processCpuSeconds } from './herald-process.js';
 import { machine, saveResult } from './result-file.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
@@ -22,13 +23,6 @@ interface Sample {
   wallMs: number;
   /** The process's user + system CPU ms by then (from /proc): less moved by other load on the machine. */
   cpuMs: number;
-}
-
-const CLOCK_TICK_MS = 10; // Linux reports utime and stime in clock ticks of 1/100 s
-
-function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
 }
 
 async function timeToListening(env: NodeJS.ProcessEnv): Promise<Sample> {
@@ -43,7 +37,7 @@ async function timeToListening(env: NodeJS.ProcessEnv): Promise<Sample> {
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        if (output.includes('Herald is listening')) resolve({ wallMs: performance.now() - started, cpuMs: cpuMsOf(child.pid!) });
+        if (output.includes('Herald is listening')) resolve({ wallMs: performance.now() - started, cpuMs: processCpuSeconds(child.pid!) * 1000 });
       });
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.once('exit', (code) => reject(new Error(`herald start exited with ${code} before listening:\n${output}`)));

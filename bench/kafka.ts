@@ -4,7 +4,8 @@
  *   1. produces at a fixed rate for a while and measures produce-to-receive latency (p50, p99, max);
  *   2. stops Herald, fills a second topic with a backlog, starts Herald on it (same data, the tabs resume after
  *      their last seq) and measures records stored and delivered per second, first delivery to last, with
- *      Herald's CPU over that stretch (in cores, and per record) and this process's (the sockets' side).
+ *      Herald's CPU over that stretch (in cores, and per record), this process's (the sockets' side), and the
+ *      longest the event loop was held meanwhile.
  *
  *   npx tsx bench/kafka.ts [users=200] [rate=1000] [seconds=10] [backlog=20000]
  */
@@ -26,6 +27,14 @@ function startBroker(): { brokers: string; stop: () => void } {
   const env = { ...process.env, KAFKA_PORT: '29092', KAFKA_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-bench-kafka-')) };
   const out = execFileSync('scripts/kafka.sh', ['start'], { env, encoding: 'utf8' });
   return { brokers: /KAFKA_BROKERS=(\S+)/.exec(out)![1]!, stop: () => execFileSync('scripts/kafka.sh', ['stop'], { env }) };
+}
+
+/** The event loop's longest delay since the last read of Herald's /metrics, in ms. */
+async function loopDelayMaxMs(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
+  if (!match) throw new Error('no nodejs_eventloop_lag_max_seconds in /metrics');
+  return Math.round(Number(match[1]) * 1000);
 }
 
 interface Tab {
@@ -126,9 +135,12 @@ async function main(): Promise<void> {
   received = 0;
   firstAt = lastAt = 0;
   herald = await startHerald(heraldEnv(backlogTopic));
+  // Read once so that the event loop's delay histogram starts over (prom-client resets it on every read).
+  await loopDelayMaxMs(herald.url);
   tabs = await Promise.all(tabs.map((tab, index) => open(tab, index)));
   await waitFor(backlog);
   const cpuAtLast = cpuNow();
+  const longestLoopHoldMs = await loopDelayMaxMs(herald.url);
   // Where the drain's limit is: Herald's CPU over the drain, in cores (1 is one core's worth, the most its event
   // loop can use) and per record; the sockets' side (this process) shares the machine with it and the broker.
   const drainSeconds = Math.max(0.001, (lastAt - firstAt) / 1000);
@@ -139,6 +151,8 @@ async function main(): Promise<void> {
     heraldCores: Number((heraldCpuSeconds / drainSeconds).toFixed(2)),
     heraldCpuMicrosecondsPerRecord: Math.round((heraldCpuSeconds * 1e6) / backlog),
     receiverCores: Number(((cpuAtLast.bench - cpuAtFirst.bench) / drainSeconds).toFixed(2)),
+    // The longest the event loop was held during the drain: what a tab's ping or an HTTP request could wait.
+    longestLoopHoldMs,
   };
 
   const result = {

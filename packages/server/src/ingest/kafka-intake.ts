@@ -5,24 +5,39 @@ export type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
 export type KafkaStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 
+/** How large a batch may grow: whichever bound is reached first ends it. */
+export interface BatchBounds {
+  records: number;
+  /** Key and value bytes; a single record larger than this is a batch of its own. */
+  bytes: number;
+}
+
+/** The bytes a record holds in memory here, as counted against BatchBounds.bytes. */
+function recordBytes(record: KafkaMessage): number {
+  return (record.value?.length ?? 0) + (record.key?.length ?? 0);
+}
+
 /**
  * Records received from one stream and not yet taken into a batch. They arrive in flowing mode into a queue that
  * pauses the stream (which stops its fetches) once a batch is waiting, so memory stays bounded by a batch plus
- * one fetch, however long the batch in hand takes to store.
+ * one fetch, however long the batch in hand takes to store. A batch is bounded in bytes as well as in records:
+ * thousands of records of the largest allowed size (HERALD_MAX_BODY_BYTES each) would otherwise be gigabytes.
  */
 export class KafkaIntake {
   private readonly queue: KafkaMessage[] = [];
+  private queuedBytes = 0;
   private waiting: (() => void) | undefined;
   private failure: Error | undefined;
 
   constructor(
     private readonly stream: KafkaStream,
-    private readonly batchSize: number,
+    private readonly bounds: BatchBounds,
     private readonly signal: AbortSignal,
   ) {
     stream.on('data', (record: KafkaMessage) => {
       this.queue.push(record);
-      if (this.queue.length >= batchSize) stream.pause();
+      this.queuedBytes += recordBytes(record);
+      if (this.batchWaiting()) stream.pause();
       this.wake();
     });
     stream.on('error', (error: Error) => {
@@ -36,9 +51,14 @@ export class KafkaIntake {
     signal.addEventListener('abort', this.wake, { once: true });
   }
 
+  /** Whether the queue holds a whole batch already, by either bound. */
+  private batchWaiting(): boolean {
+    return this.queue.length >= this.bounds.records || this.queuedBytes >= this.bounds.bytes;
+  }
+
   /**
-   * Waits for at least one record, then takes what has arrived, up to the batch size; empty once stopping.
-   * Throws what ended the stream (an error, or its close) once nothing is left to take.
+   * Waits for at least one record, then takes what has arrived, up to the batch bounds (always at least one
+   * record); empty once stopping. Throws what ended the stream (an error, or its close) once nothing is left.
    */
   async take(): Promise<KafkaMessage[]> {
     while (this.queue.length === 0) {
@@ -48,8 +68,17 @@ export class KafkaIntake {
       this.waiting = resolve;
       await promise;
     }
-    const batch = this.queue.splice(0, this.batchSize);
-    if (this.stream.isPaused() && this.queue.length < this.batchSize) this.stream.resume();
+    let count = 0;
+    let bytes = 0;
+    while (count < this.queue.length && count < this.bounds.records) {
+      const size = recordBytes(this.queue[count]!);
+      if (count > 0 && bytes + size > this.bounds.bytes) break;
+      bytes += size;
+      count++;
+    }
+    const batch = this.queue.splice(0, count);
+    this.queuedBytes -= bytes;
+    if (this.stream.isPaused() && !this.batchWaiting()) this.stream.resume();
     return batch;
   }
 

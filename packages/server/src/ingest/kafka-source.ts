@@ -31,6 +31,17 @@ export interface KafkaSourceOptions {
   clientId?: string;
 }
 
+/**
+ * A batch's bytes (keys and values), besides HERALD_KAFKA_BATCH_SIZE's records. At the default 5,000 records of a
+ * few hundred bytes this never decides; with records near HERALD_MAX_BODY_BYTES it keeps a batch (and the next one,
+ * gathering while it is stored) to tens of megabytes instead of thousands of them.
+ */
+const BATCH_BYTES = 16 * 1024 * 1024;
+/**
+ * Records the client's stream reads ahead while the intake is paused: the next batch gathers in the intake itself,
+ * so this only bounds what a paused stream holds, not how fast a backlog drains.
+ */
+const READ_AHEAD_RECORDS = 500;
 /** How often consumer lag is read for /metrics. */
 const LAG_INTERVAL_MS = 5_000;
 const COMMIT_ATTEMPTS = 3;
@@ -234,12 +245,12 @@ export class KafkaSource implements IngestSource {
       mode: 'committed',
       fallbackMode: 'earliest',
       maxWaitTime: 500,
-      highWaterMark: config.batchSize,
+      highWaterMark: READ_AHEAD_RECORDS,
     });
     this.consumer.startLagMonitoring({ topics: [config.topic] }, LAG_INTERVAL_MS);
     this.enter('running');
     this.options.logger.info({ topic: config.topic, group: config.group }, 'consuming from kafka');
-    const intake = new KafkaIntake(this.stream, config.batchSize, this.abort.signal);
+    const intake = new KafkaIntake(this.stream, { records: config.batchSize, bytes: BATCH_BYTES }, this.abort.signal);
     // A batch's offsets are committed while the next batch is stored: a commit is a round trip to the group
     // coordinator that delivery need not wait for. At most one commit is in flight, and they go in order.
     let committing = Promise.resolve();

@@ -92,7 +92,7 @@ describe('loadConfig', () => {
       topic: 'notifications',
       group: 'herald',
       deadLetterTopic: 'notifications.dlq',
-      batchSize: 500,
+      batchSize: 5000,
       createTopics: true,
       format: 'json',
       sasl: undefined,

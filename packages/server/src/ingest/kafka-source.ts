@@ -38,8 +38,9 @@ export interface KafkaSourceOptions {
  */
 const BATCH_BYTES = 16 * 1024 * 1024;
 /**
- * Records the client's stream reads ahead while the intake is paused: the next batch gathers in the intake itself,
- * so this only bounds what a paused stream holds, not how fast a backlog drains.
+ * Records the client's stream reads ahead while the intake is paused (what it read ahead at the old default batch
+ * of 500): the next batch gathers in the intake itself, so this bounds what a paused stream holds, not how fast a
+ * backlog drains.
  */
 const READ_AHEAD_RECORDS = 500;
 /** How often consumer lag is read for /metrics. */

@@ -91,26 +91,37 @@ describe('dead-lettering', () => {
     }, 60_000);
   });
 
-  it('dead-letters a batch of bad records larger together than the broker takes in one record batch', async () => {
+  // Each bad record is under HERALD_MAX_BODY_BYTES and the topic's 1 MiB, so the topic took it alone; a fetch hands
+  // Herald many in one batch, whose copies in one request would be one record batch over the broker's 1 MiB.
+  const repeat = (count: number, bytes: number) => Array.from({ length: count }, () => bytes);
+  it.each([
+    { form: '30 records of 100 KB', sizes: repeat(30, 100_000) },
+    { form: '3,000 records of 500 bytes', sizes: repeat(3000, 500) },
+    { form: 'records of 700 KB, each larger than one request, between small ones', sizes: [...repeat(5, 200), 700_000, ...repeat(5, 200), 700_000, 700_000, ...repeat(5, 200)] },
+  ])('dead-letters a batch of bad records larger together than the broker takes at once: $form', async ({ sizes }) => {
     const topic = freshTopicName();
     await createTopic(topic, 1);
     const user = uniqueUser('bulk');
-    // 100 KB each, under HERALD_MAX_BODY_BYTES and the topic's 1 MiB: each one was taken alone, and a fetch hands
-    // Herald several in one batch, whose copies in one request would be one record batch of megabytes.
-    const bad = (n: number) => `not json ${n} ${'x'.repeat(100_000)}`;
-    const records = [{ key: user, value: goodValue(user, 1) }, ...Array.from({ length: 30 }, (_, n) => ({ key: user, value: bad(n) })), { key: user, value: goodValue(user, 2) }];
-    for (let start = 0; start < records.length; start += 5) await produceRaw(topic, records.slice(start, start + 5));
+    const bad = (n: number) => `not json ${n} ${'x'.repeat(sizes[n]!)}`;
+    const records = [{ key: user, value: goodValue(user, 1) }, ...sizes.map((_, n) => ({ key: user, value: bad(n) })), { key: user, value: goodValue(user, 2) }];
+    // Produced in requests under the topic's own 1 MiB bound.
+    for (let start = 0; start < records.length; ) {
+      let end = start + 1;
+      for (let bytes = records[start]!.value.length; end < records.length && bytes + records[end]!.value.length < 800_000; end++) bytes += records[end]!.value.length;
+      await produceRaw(topic, records.slice(start, end));
+      start = end;
+    }
     gateway = await startGateway('sqlite', { env: kafkaEnv(topic) });
 
     await waitUntil(async () => (await listed(gateway!, user)).length === 2, 'both good records stored', 60_000);
     expect(await listed(gateway, user)).toEqual([1, 2]);
-    const dead = await readTopic(`${topic}.dlq`, 30);
-    expect(dead.map((record) => record.headers['herald-source'])).toEqual(Array.from({ length: 30 }, (_, n) => `${topic}/0/${n + 1}`));
+    const dead = await readTopic(`${topic}.dlq`, sizes.length, 40_000);
+    expect(dead.map((record) => record.headers['herald-source'])).toEqual(sizes.map((_, n) => `${topic}/0/${n + 1}`));
     expect(dead.every((record) => record.headers['herald-error'] === 'value is not valid JSON')).toBe(true);
-    expect(dead.map((record) => record.value)).toEqual(Array.from({ length: 30 }, (_, n) => bad(n)));
+    expect(dead.map((record) => record.value)).toEqual(sizes.map((_, n) => bad(n)));
     expect(await metricValue(gateway.baseUrl, 'herald_kafka_retries_total')).toBe(0);
     expect((await httpRequest(gateway.baseUrl, '/readyz')).body).toMatchObject({ status: 'ready', kafka: 'running' });
-  }, 90_000);
+  }, 120_000);
 
   it('stops the consumer when the cluster keeps refusing a dead letter, says so, and skips nothing', async () => {
     const topic = freshTopicName();

@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { addKey, batchKeys, batchUsers, planAppend } from './append-plan.js';
@@ -32,6 +34,23 @@ const NOTIFICATION_COLUMNS = allColumns<NotificationsTable>()([
   'payload_bytes',
 ]);
 
+export interface SqliteAppenderOptions {
+  /** The longest a large append runs before it lets the event loop turn, in ms. */
+  sliceMs?: number;
+}
+
+/**
+ * A slice's length: short enough that a node draining a backlog still accepts a few hundred connections a second
+ * (one per turn), long enough that the turns between slices cost nothing measurable.
+ */
+const SLICE_MS = 2;
+
+/**
+ * Batches up to this size are appended in one go, the loop held throughout: a few dozen statements take well under
+ * a slice, and an HTTP publish (one item, or a group of them) pays nothing for the slicing.
+ */
+const AT_ONCE_INPUTS = 32;
+
 /** A user's stream row, read under the alias names of StreamState so that the row itself is the user's state. */
 interface StreamRow extends StreamState {
   lastSeq: number;
@@ -46,6 +65,9 @@ interface Statements {
   advance: BetterSqlite3.Statement<[number, number, number, string]>;
   trimStream: BetterSqlite3.Statement<[string, number]>;
   removeOldest: BetterSqlite3.Statement<[string, string, number]>;
+  begin: BetterSqlite3.Statement<[]>;
+  commit: BetterSqlite3.Statement<[]>;
+  rollback: BetterSqlite3.Statement<[]>;
 }
 
 /**
@@ -55,25 +77,62 @@ interface Statements {
  * the reads and the writes.
  *
  * `db` is the connection that `kysely` runs its queries on: each append takes Kysely's connection first, so it
- * never runs inside another query's open transaction (a markRead awaiting its next statement).
+ * never runs inside another query's open transaction (a markRead awaiting its next statement), and no other query
+ * runs inside its own.
+ *
+ * A large batch (a Kafka batch of thousands) is one transaction run in slices of at most `sliceMs`, with a turn of
+ * the event loop between slices. Run at once, 5,000 records held the loop for about 0.3 s, and Node (libuv)
+ * accepts one new connection per turn of its loop: while a backlog drained, the node took about five new
+ * connections a second (BENCHMARKS.md, Kafka). Between slices the transaction stays open and Kysely's connection
+ * stays taken, so readers and other writers of this node wait for the commit as they did before, while sockets,
+ * timers and handshakes go on.
  */
 export class SqliteAppender implements Appender {
   #statements: Statements | undefined;
   readonly #transaction: BetterSqlite3.Transaction<(inputs: readonly AppendInput[]) => AppendResults>;
+  readonly #sliceMs: number;
 
   constructor(
     private readonly db: BetterSqlite3.Database,
     private readonly kysely: Kysely<Database>,
     private readonly limits: InboxLimits,
+    options: SqliteAppenderOptions = {},
   ) {
-    this.#transaction = db.transaction((inputs: readonly AppendInput[]) => this.#appendAll(inputs));
+    this.#transaction = db.transaction((inputs: readonly AppendInput[]) => runToEnd(this.#appendSteps(inputs)));
+    this.#sliceMs = options.sliceMs ?? SLICE_MS;
   }
 
   append(inputs: readonly AppendInput[]): Promise<AppendResults> {
-    return this.kysely.connection().execute(async () => this.#transaction.immediate(inputs));
+    if (inputs.length <= AT_ONCE_INPUTS) return this.kysely.connection().execute(async () => this.#transaction.immediate(inputs));
+    return this.kysely.connection().execute(() => this.#appendSliced(inputs));
   }
 
-  #appendAll(inputs: readonly AppendInput[]): AppendResults {
+  /** One transaction over several turns of the event loop: BEGIN IMMEDIATE, slices of steps, COMMIT. */
+  async #appendSliced(inputs: readonly AppendInput[]): Promise<AppendResults> {
+    const statements = (this.#statements ??= this.#prepare());
+    const steps = this.#appendSteps(inputs);
+    statements.begin.run();
+    try {
+      let sliceEnd = performance.now() + this.#sliceMs;
+      for (;;) {
+        const step = steps.next();
+        if (step.done) {
+          statements.commit.run();
+          return step.value;
+        }
+        if (performance.now() >= sliceEnd) {
+          await nextTurn();
+          sliceEnd = performance.now() + this.#sliceMs;
+        }
+      }
+    } finally {
+      // Whatever failed (a statement, the commit), nothing of the batch stays: the caller's retry starts clean.
+      if (this.db.inTransaction) statements.rollback.run();
+    }
+  }
+
+  /** The append, one statement per step: run to its end at once, or in slices (see #appendSliced). */
+  *#appendSteps(inputs: readonly AppendInput[]): Generator<void, AppendResults> {
     const statements = (this.#statements ??= this.#prepare());
     const lastSeqs = new Map<string, number>();
     const states = new Map<string, StreamState>();
@@ -81,19 +140,29 @@ export class SqliteAppender implements Appender {
       const head = this.#headOf(statements, userId);
       lastSeqs.set(userId, head.lastSeq);
       states.set(userId, head);
+      yield;
     }
     const storedKeys = new Map<string, Set<string>>();
     for (const [userId, key] of batchKeys(inputs)) {
       if (statements.keyStored.get(userId, key) !== undefined) addKey(storedKeys, userId, key);
+      yield;
     }
     const plan = planAppend(inputs, { lastSeqs, storedKeys }, batchTimestamp());
-    for (const row of plan.eventRows) statements.insertEvent(row);
-    for (const row of plan.notificationRows) statements.insertNotification(row);
+    yield;
+    for (const row of plan.eventRows) {
+      statements.insertEvent(row);
+      yield;
+    }
+    for (const row of plan.notificationRows) {
+      statements.insertNotification(row);
+      yield;
+    }
     for (const update of planStreamUpdates(plan, states, this.limits)) {
       const { userId, floorSeq } = update;
       if (floorSeq > states.get(userId)!.floorSeq) statements.trimStream.run(userId, floorSeq);
       const removed = update.removeOldest > 0 ? statements.removeOldest.run(userId, userId, update.removeOldest).changes : 0;
       statements.advance.run(update.lastSeq, floorSeq, update.notificationCount - removed, userId);
+      yield;
     }
     return plan.results;
   }
@@ -122,7 +191,18 @@ export class SqliteAppender implements Appender {
       removeOldest: db.prepare<[string, string, number]>(
         'delete from notifications where user_id = ? and seq in (select seq from notifications where user_id = ? order by seq limit ?)',
       ),
+      begin: db.prepare<[]>('begin immediate'),
+      commit: db.prepare<[]>('commit'),
+      rollback: db.prepare<[]>('rollback'),
     };
+  }
+}
+
+/** Runs a generator of steps to its end and returns what it returns. */
+function runToEnd<Result>(steps: Generator<void, Result>): Result {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
   }
 }
 

@@ -106,9 +106,9 @@ export class SocketServer {
   }
 
   /** Listens to the socket first, so that a resume sent at once is kept, then admits it and opens its stream. */
-  private async accept({ ws, token, since, address }: AuthenticatedUpgrade): Promise<void> {
+  private async accept({ ws, socket, token, since, address }: AuthenticatedUpgrade): Promise<void> {
     const { metrics, admission, sync } = this.options;
-    const connection = new Connection(this.nextId++, token.userId, address, ws, this.options.maxBufferedBytes, metrics, Date.now());
+    const connection = new Connection(this.nextId++, token.userId, address, ws, socket, this.options.maxBufferedBytes, metrics, Date.now());
     connection.deadlineAt = expiryMs(token);
     attachConnection(ws, connection);
     // Who and from where, never the token: it stays in the upgrade (see UpgradeGate).

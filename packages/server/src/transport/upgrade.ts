@@ -7,6 +7,7 @@ import type { TokenVerifier, VerifiedToken } from '../auth/token-verifier.js';
 import { rawErrorResponse } from '../error-response.js';
 import type { Metrics } from '../metrics.js';
 import { fail, ok, type Result } from '../result.js';
+import type { Corkable } from './connection.js';
 import { handshakeToken } from './handshake-token.js';
 import { HandshakeQueue } from './handshake-queue.js';
 import { sinceFromQuery } from './since.js';
@@ -28,6 +29,8 @@ export interface UpgradeOptions {
 /** What a successful upgrade yields: the open socket, its verified token, and where its replay starts. */
 export interface AuthenticatedUpgrade {
   ws: WebSocket;
+  /** The socket the WebSocket runs on, whose writes a Connection holds together within a turn. */
+  socket: Corkable;
   token: VerifiedToken;
   /** Undefined: start at the user's head. */
   since: number | undefined;
@@ -141,7 +144,7 @@ export class UpgradeGate {
         socket.off('error', destroySocket);
         if (!checked.ok) return this.refuseOpened(ws, checked.error);
         const address = request.socket.remoteAddress ?? 'unknown';
-        this.options.accept({ ws, token: checked.value.token, since: checked.value.since, address });
+        this.options.accept({ ws, socket, token: checked.value.token, since: checked.value.since, address });
       });
     } catch (error) {
       // What was written to the socket is unknown; a rejection here would end the process as an unhandled one.

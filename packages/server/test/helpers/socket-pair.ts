@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Metrics } from '../../src/metrics.js';
 import { Connection } from '../../src/transport/connection.js';
@@ -26,10 +27,10 @@ export class SocketPairs {
     await once(this.#server, 'listening');
   }
 
-  async pair(): Promise<{ server: WebSocket; client: ClientSide }> {
+  async pair(): Promise<{ server: WebSocket; serverSocket: Socket; client: ClientSide }> {
     const server = this.#server!;
     const { port } = server.address() as AddressInfo;
-    const accepted = once(server, 'connection') as Promise<[WebSocket]>;
+    const accepted = once(server, 'connection') as Promise<[WebSocket, IncomingMessage]>;
     const socket = new WebSocket(`ws://127.0.0.1:${port}`);
     const frames: string[] = [];
     const binary: boolean[] = [];
@@ -42,28 +43,29 @@ export class SocketPairs {
     });
     socket.on('error', () => {});
     await once(socket, 'open');
-    const [serverSocket] = await accepted;
+    const [serverSocket, request] = await accepted;
     serverSocket.on('error', () => {});
     this.#open.push(socket, serverSocket);
-    return { server: serverSocket, client: { socket, frames, binary, closed } };
+    return { server: serverSocket, serverSocket: request.socket as Socket, client: { socket, frames, binary, closed } };
   }
 
   /** A Connection on the server end of a new pair. */
   async connection(
     userId: string,
     options: { id?: number; address?: string; maxBufferedBytes?: number; metrics?: Metrics; now?: number } = {},
-  ): Promise<{ connection: Connection; client: ClientSide }> {
-    const { server, client } = await this.pair();
+  ): Promise<{ connection: Connection; client: ClientSide; serverSocket: Socket }> {
+    const { server, serverSocket, client } = await this.pair();
     const connection = new Connection(
       options.id ?? 1,
       userId,
       options.address ?? '10.0.0.1',
       server,
+      serverSocket,
       options.maxBufferedBytes ?? 1024 * 1024,
       options.metrics ?? testMetrics(),
       options.now ?? 0,
     );
-    return { connection, client };
+    return { connection, client, serverSocket };
   }
 
   async stop(): Promise<void> {

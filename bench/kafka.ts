@@ -5,7 +5,7 @@
  *   2. stops Herald, fills a second topic with a backlog, starts Herald on it (same data, the tabs resume after
  *      their last seq) and measures records stored and delivered per second, first delivery to last, with
  *      Herald's CPU over that stretch (in cores, and per record), this process's (the sockets' side), and the
- *      longest the event loop was held meanwhile.
+ *      longest the event loop was held meanwhile, and how long the tabs took to reconnect while it drained.
  *
  *   npx tsx bench/kafka.ts [users=200] [rate=1000] [seconds=10] [backlog=20000]
  */
@@ -137,7 +137,10 @@ async function main(): Promise<void> {
   herald = await startHerald(heraldEnv(backlogTopic));
   // Read once so that the event loop's delay histogram starts over (prom-client resets it on every read).
   await loopDelayMaxMs(herald.url);
+  const reconnectStart = Date.now();
   tabs = await Promise.all(tabs.map((tab, index) => open(tab, index)));
+  // How long every tab took to be back while the node drains: what a user reconnecting meanwhile waits for.
+  const reconnectMs = Date.now() - reconnectStart;
   await waitFor(backlog);
   const cpuAtLast = cpuNow();
   const longestLoopHoldMs = await loopDelayMaxMs(herald.url);
@@ -153,6 +156,7 @@ async function main(): Promise<void> {
     receiverCores: Number(((cpuAtLast.bench - cpuAtFirst.bench) / drainSeconds).toFixed(2)),
     // The longest the event loop was held during the drain: what a tab's ping or an HTTP request could wait.
     longestLoopHoldMs,
+    reconnectMs,
   };
 
   const result = {

@@ -109,7 +109,8 @@ const KAFKA_SETTINGS = {
   /**
    * Records stored per transaction, at most. A batch is only as large as what has arrived, so at a steady rate
    * batches stay small whatever this is; it decides how fast a backlog drains (BENCHMARKS.md, Kafka: 5,000 a batch
-   * drained 1.4-2.1x faster than 500), and how long each of the drain's transactions holds the event loop.
+   * drained 1.4-2.1x faster than 500), and how long each of the drain's transactions keeps readers waiting. On
+   * SQLite a transaction runs in slices of a few ms (sqlite-appender.ts), so it does not hold the event loop.
    */
   batchSize: setting('HERALD_KAFKA_BATCH_SIZE', Type.Integer({ default: 5000, minimum: 1, maximum: 5000 })),
   /**

@@ -105,6 +105,8 @@ export class Connection extends StreamCursor implements KeepaliveEntry, FrameBuc
       this.metrics.drops.inc({ reason: 'closed' });
       return false;
     }
+    // What this turn holds back is written first: unsent only while the kernel cannot take it, as uncorked.
+    if (this.ws.bufferedAmount + frame.length > this.maxBufferedBytes && this.isCorked) this.flush();
     if (this.ws.bufferedAmount + frame.length > this.maxBufferedBytes) {
       this.metrics.drops.inc({ reason: 'slow_consumer' });
       this.close(CloseCode.SlowConsumer, 'Slow consumer: too much unsent data');
@@ -144,7 +146,11 @@ export class Connection extends StreamCursor implements KeepaliveEntry, FrameBuc
 
   /** Writes what is corked once it reaches flushBytes; the socket stays corked for the rest of the turn. */
   private flushPastBound(): void {
-    if (this.ws.bufferedAmount < this.flushBytes) return;
+    if (this.ws.bufferedAmount >= this.flushBytes) this.flush();
+  }
+
+  /** Writes what is corked now; the socket stays corked for the rest of the turn. */
+  private flush(): void {
     this.socket.uncork();
     this.socket.cork();
   }

@@ -75,6 +75,20 @@ describe('Connection: the frames of one turn', () => {
     expect(await framesArrived(client, 64)).toHaveLength(64);
   });
 
+  it('are written before a frame that would pass the bound with them: a frame of exactly the bound after a small one is sent', async () => {
+    // The stream's first frames (connected, then a replayed event at the bound) come in one turn: held together
+    // they would be over the bound, and the tab closed as slow before it had read anything.
+    const maxBufferedBytes = 8192;
+    const { connection, client } = await corkedConnection(maxBufferedBytes);
+    expect(connection.send(frame(0))).toBe(true);
+    const atTheBound = frame(1, maxBufferedBytes);
+    const exact = Buffer.concat([atTheBound.subarray(0, maxBufferedBytes - 2), Buffer.from('"}')]);
+    expect(exact.length).toBe(maxBufferedBytes);
+    expect(connection.send(exact)).toBe(true);
+    expect(connection.closed).toBe(false);
+    expect(await framesArrived(client, 2)).toHaveLength(2);
+  });
+
   it('still count against the slow-consumer bound while held: one turn past it closes the tab with 4008', async () => {
     // A single frame over the bound is refused before it is held.
     const { connection, client } = await corkedConnection(4096);

@@ -43,6 +43,13 @@ const BATCH_BYTES = 16 * 1024 * 1024;
  * backlog drains.
  */
 const READ_AHEAD_RECORDS = 500;
+/**
+ * The most one fetch response may carry, in bytes (per request, and so per partition). The client's default is
+ * 50 MB, and a response is decoded in one go: the first fetch of a backlog held the event loop ~0.9 s and tens of
+ * megabytes of records in memory. At 1 MiB the longest hold of a drain fell to ~0.4 s at the same rate
+ * (BENCHMARKS.md, Kafka). A record batch larger than this still comes, alone: Kafka always returns the first one.
+ */
+const FETCH_BYTES = 1024 * 1024;
 /** How often consumer lag is read for /metrics. */
 const LAG_INTERVAL_MS = 5_000;
 const COMMIT_ATTEMPTS = 3;
@@ -247,6 +254,7 @@ export class KafkaSource implements IngestSource {
       fallbackMode: 'earliest',
       maxWaitTime: 500,
       highWaterMark: READ_AHEAD_RECORDS,
+      maxBytes: FETCH_BYTES,
     });
     this.consumer.startLagMonitoring({ topics: [config.topic] }, LAG_INTERVAL_MS);
     this.enter('running');

@@ -49,7 +49,6 @@ export class Connection extends StreamCursor implements KeepaliveEntry, FrameBuc
   private expiredNotice = false;
   slot = -1;
   private isCorked = false;
-  private readonly flushBytes: number;
   frameMillisTaken = 0;
   framesRefilledAt: number;
 
@@ -64,7 +63,6 @@ export class Connection extends StreamCursor implements KeepaliveEntry, FrameBuc
     now: number,
   ) {
     super();
-    this.flushBytes = Math.min(CORK_FLUSH_BYTES, Math.floor(maxBufferedBytes / 4));
     this.lastSeenAt = now;
     this.nextPingAt = now;
     this.framesRefilledAt = now;
@@ -144,9 +142,9 @@ export class Connection extends StreamCursor implements KeepaliveEntry, FrameBuc
     if (corked.push(this) === 1) process.nextTick(uncorkAll);
   }
 
-  /** Writes what is corked once it reaches flushBytes; the socket stays corked for the rest of the turn. */
+  /** Writes what is corked once it reaches CORK_FLUSH_BYTES or a quarter of the bound, whichever is less. */
   private flushPastBound(): void {
-    if (this.ws.bufferedAmount >= this.flushBytes) this.flush();
+    if (this.ws.bufferedAmount >= Math.min(CORK_FLUSH_BYTES, Math.floor(this.maxBufferedBytes / 4))) this.flush();
   }
 
   /** Writes what is corked now; the socket stays corked for the rest of the turn. */

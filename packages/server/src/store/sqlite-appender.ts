@@ -40,8 +40,8 @@ export interface SqliteAppenderOptions {
 }
 
 /**
- * A slice's length: short enough that a node draining a backlog still accepts a few hundred connections a second
- * (one per turn), long enough that the turns between slices cost nothing measurable.
+ * A slice's length: short enough that a node draining a backlog keeps accepting connections (one per turn; ~150
+ * a second measured, other stretches of the drain holding the rest), long enough that the turns cost nothing.
  */
 const SLICE_MS = 2;
 

@@ -2,6 +2,14 @@ import type { Broker } from './broker/broker.js';
 import type { Metrics } from './metrics.js';
 import type { ActionResult, AppendInput, InboxChange, NotificationTarget, Store, StoredEvent } from './store/store.js';
 
+/** A batch stored and not yet delivered (Delivery.storeBatch). */
+export interface StoredBatch {
+  /** The events stored, duplicates left out. */
+  events: StoredEvent[];
+  /** Hands the events to the broker, in order; call it once. */
+  deliver(): void;
+}
+
 /**
  * The one path every event takes: store (which assigns the user's seq and drops duplicates), then the broker,
  * which carries it to the hub of every node that holds the user. HTTP publish, Kafka and the library API all
@@ -16,12 +24,28 @@ export class Delivery {
 
   /** Stores and delivers a batch in one transaction; returns the events stored (duplicates left out). */
   async publish(inputs: readonly AppendInput[]): Promise<StoredEvent[]> {
-    if (inputs.length === 0) return [];
+    const batch = await this.storeBatch(inputs);
+    batch.deliver();
+    return batch.events;
+  }
+
+  /**
+   * Stores a batch in one transaction and leaves its delivery to the caller: a source that has the next batch at
+   * hand starts storing it before delivering this one, so that the two overlap (the Kafka source). Until
+   * deliver() is called a connected tab has not been sent the events; it still gets them in order, since a
+   * later event finds the gap and the tab catches up from the store.
+   */
+  async storeBatch(inputs: readonly AppendInput[]): Promise<StoredBatch> {
+    if (inputs.length === 0) return { events: [], deliver: () => {} };
     const stored = await this.store.append(inputs);
     this.metrics.eventsPublished.inc(stored.length);
     this.metrics.duplicates.inc(inputs.length - stored.length);
-    for (const event of stored) this.broker.publish(event);
-    return stored;
+    return {
+      events: stored,
+      deliver: () => {
+        for (const event of stored) this.broker.publish(event);
+      },
+    };
   }
 
   async markRead(userId: string, ids: readonly string[]): Promise<string[]> {

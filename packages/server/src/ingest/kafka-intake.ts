@@ -56,6 +56,11 @@ export class KafkaIntake {
     return this.queue.length >= this.bounds.records || this.queuedBytes >= this.bounds.bytes;
   }
 
+  /** Whether a record is waiting: take() then returns without waiting. */
+  hasRecords(): boolean {
+    return this.queue.length > 0;
+  }
+
   /**
    * Waits for at least one record, then takes what has arrived, up to the batch bounds (always at least one
    * record); empty once stopping. Throws what ended the stream (an error, or its close) once nothing is left.

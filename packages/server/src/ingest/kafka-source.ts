@@ -1,7 +1,8 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Consumer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config.js';
-import type { Delivery } from '../deliver.js';
+import type { Delivery, StoredBatch } from '../deliver.js';
 import type { Metrics } from '../metrics.js';
 import { StartupError } from '../errors.js';
 import { backoffDelay, sleep, withTimeout } from '../timing.js';
@@ -50,6 +51,20 @@ const READ_AHEAD_RECORDS = 500;
  * (BENCHMARKS.md, Kafka). A record batch larger than this still comes, alone: Kafka always returns the first one.
  */
 const FETCH_BYTES = 1024 * 1024;
+/** A batch as taken from the stream, and its records sorted into those to store and those to dead-letter. */
+interface SortedBatch {
+  batch: KafkaMessage[];
+  accepted: AcceptedRecord<KafkaMessage>[];
+  dead: DeadRecord<KafkaMessage>[];
+}
+
+/** What storing a SortedBatch gave: the stored parts to deliver, in order, and the records the database refused. */
+interface StoredRecords {
+  sorted: SortedBatch;
+  batches: StoredBatch[];
+  refused: DeadRecord<KafkaMessage>[];
+}
+
 /** How often consumer lag is read for /metrics. */
 const LAG_INTERVAL_MS = 5_000;
 const COMMIT_ATTEMPTS = 3;
@@ -78,11 +93,13 @@ const GROUP_TIMEOUTS = { sessionTimeout: 10_000, rebalanceTimeout: 20_000, heart
 /**
  * Consumes the notifications topic into the one Delivery pipeline, at least once and in order per partition.
  *
- * One loop takes a batch of what the stream has buffered, stores it in one transaction, dead-letters what cannot
- * be stored, and only then commits each partition's last offset (while the next batch is stored). While a batch
- * is stored (or retried, when the database is down) the next batch waits in a queue that pauses the stream when
- * full, so the partitions stop being fetched instead of piling records up in memory. A crash between storing and committing replays the
- * batch, and the records' idempotency keys make that replay store and deliver nothing twice.
+ * One loop takes a batch of what the stream has buffered, stores it in one transaction, delivers it, dead-letters
+ * what cannot be stored, and only then commits each partition's last offset (while the next batch is stored).
+ * While a batch is stored, the next one is decoded, and its store starts before the last one is delivered. While
+ * a batch is stored (or retried, when the database is down) the batches after it wait in a queue that pauses the
+ * stream when full, so the partitions stop being fetched instead of piling records up in memory. A crash between
+ * storing and committing replays the batch, and the records' idempotency keys make that replay store and deliver
+ * nothing twice.
  */
 export class KafkaSource implements IngestSource {
   readonly name = 'kafka';
@@ -263,53 +280,84 @@ export class KafkaSource implements IngestSource {
     // A batch's offsets are committed while the next batch is stored: a commit is a round trip to the group
     // coordinator that delivery need not wait for. At most one commit is in flight, and they go in order.
     let committing = Promise.resolve();
+    // The batch being stored, and the next one, decoded meanwhile when its records are here already. The next
+    // store starts only once the last one has ended (retries and refused records included), so batches are
+    // stored in their order and none is stored before one that failed; it starts before the last batch is
+    // delivered, so that with the store on a thread of its own (a backlog's large batches) the two overlap.
+    let storing: Promise<StoredRecords | undefined> | undefined;
+    let next: SortedBatch | undefined;
     try {
       for (;;) {
-        const batch = await intake.take();
-        if (batch.length === 0) return;
-        if (!(await this.handle(batch))) return;
+        if (storing === undefined) {
+          const sorted = next ?? (await this.takeSorted(intake));
+          next = undefined;
+          if (sorted === undefined) return;
+          storing = this.store(sorted);
+        }
+        if (next === undefined && intake.hasRecords()) next = await this.takeSorted(intake);
+        const stored = await storing;
+        storing = undefined;
+        if (stored === undefined) return;
+        if (next !== undefined && !this.abort.signal.aborted) {
+          storing = this.store(next);
+          next = undefined;
+          // One turn, so that the store's group commit (a setImmediate) hands the batch over before the fan-out.
+          await nextTurn();
+        }
+        for (const batch of stored.batches) batch.deliver();
+        if (!(await this.deadLetterRefused(stored))) return;
         await committing;
-        committing = this.commit(batch);
+        committing = this.commit(stored.sorted.batch);
       }
     } finally {
+      // A batch stored while this one failed is delivered, not committed: it is consumed again, and found stored.
+      const last = await storing;
+      for (const batch of last?.batches ?? []) batch.deliver();
       await committing;
     }
   }
 
+  /** The next batch, decoded; undefined once stopping. */
+  private async takeSorted(intake: KafkaIntake): Promise<SortedBatch | undefined> {
+    const batch = await intake.take();
+    if (batch.length === 0) return undefined;
+    const { maxRecordBytes, maxFrameBytes, config } = this.options;
+    return { batch, ...sortBatch(batch, maxRecordBytes, maxFrameBytes, config.format) };
+  }
+
   /**
-   * Stores what decodes (in one transaction when the database takes it all) and dead-letters what cannot be
-   * stored; true when the batch may be committed. Nothing is committed that is neither stored nor dead-lettered.
+   * Dead-letters what could not be stored of a stored batch; true when the batch may be committed. Nothing is
+   * committed that is neither stored nor dead-lettered.
    */
-  private async handle(batch: KafkaMessage[]): Promise<boolean> {
-    const { metrics, maxRecordBytes, maxFrameBytes, config } = this.options;
-    const { accepted, dead } = sortBatch(batch, maxRecordBytes, maxFrameBytes, config.format);
-    const refused = await this.store(accepted);
-    if (refused === undefined) return false;
-    dead.push(...refused);
+  private async deadLetterRefused(stored: StoredRecords): Promise<boolean> {
+    const dead = [...stored.sorted.dead, ...stored.refused];
     if (dead.length > 0) {
       if (!(await this.deadLetter(dead))) return false;
-      metrics.kafkaRecords.inc({ outcome: 'dead_lettered' }, dead.length);
+      this.options.metrics.kafkaRecords.inc({ outcome: 'dead_lettered' }, dead.length);
     }
     return !this.abort.signal.aborted;
   }
 
   /**
-   * Stores records in order and returns those the database refused (a value it cannot take, a constraint), which
-   * no retry would change. An outage is retried until the database is back. A refused transaction is split in
-   * halves, stored left then right, so that one bad record costs a few transactions and the records around it
-   * are stored in their order. Undefined when the source stops meanwhile (the batch stays uncommitted).
+   * Stores a batch's records in order, and returns what was stored (to deliver) and the records the database
+   * refused (a value it cannot take, a constraint), which no retry would change. An outage is retried until the
+   * database is back. A refused transaction is split in halves, stored left then right, so that one bad record
+   * costs a few transactions and the records around it are stored in their order. Undefined when the source
+   * stops meanwhile (the batch stays uncommitted).
    */
-  private async store(records: AcceptedRecord<KafkaMessage>[]): Promise<DeadRecord<KafkaMessage>[] | undefined> {
+  private async store(sorted: SortedBatch): Promise<StoredRecords | undefined> {
     const refused: DeadRecord<KafkaMessage>[] = [];
+    const batches: StoredBatch[] = [];
     const { metrics, delivery } = this.options;
     const storeSlice = async (slice: AcceptedRecord<KafkaMessage>[]): Promise<boolean> => {
       if (slice.length === 0) return true;
       for (let attempt = 0; ; attempt++) {
         try {
-          const stored = await delivery.publish(slice.map(({ input }) => input));
+          const stored = await delivery.storeBatch(slice.map(({ input }) => input));
+          batches.push(stored);
           if (attempt > 0) this.enter('running');
-          metrics.kafkaRecords.inc({ outcome: 'stored' }, stored.length);
-          metrics.kafkaRecords.inc({ outcome: 'duplicate' }, slice.length - stored.length);
+          metrics.kafkaRecords.inc({ outcome: 'stored' }, stored.events.length);
+          metrics.kafkaRecords.inc({ outcome: 'duplicate' }, slice.length - stored.events.length);
           return true;
         } catch (error) {
           if (this.abort.signal.aborted) return false;
@@ -327,7 +375,7 @@ export class KafkaSource implements IngestSource {
         }
       }
     };
-    return (await storeSlice(records)) ? refused : undefined;
+    return (await storeSlice(sorted.accepted)) ? { sorted, refused, batches } : undefined;
   }
 
   /**

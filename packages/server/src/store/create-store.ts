@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
 import pg from 'pg';
+import { AppendThread } from './append-thread.js';
 import { BackgroundCheckpoint } from './background-checkpoint.js';
 import { parseDatabaseUrl } from './database-url.js';
 import type { Database } from './schema.js';
@@ -84,7 +85,7 @@ function postgresDialect(connectionString: string, options: CreateStoreOptions):
 
 /**
  * SQLite: Kysely for every query but append, which runs its prepared statements directly (SqliteAppender) in
- * group commits, on the same connection.
+ * group commits, on the same connection, or for a batch of thousands on the append thread's (AppendThread).
  */
 function sqliteStore(path: string, synchronous: SqliteSynchronous, limits: InboxLimits, onCheckpointFailure: (reason: string) => void): Store {
   const db = openSqlite(path, synchronous);
@@ -92,12 +93,15 @@ function sqliteStore(path: string, synchronous: SqliteSynchronous, limits: Inbox
     dialect: new SqliteDialect({ database: withStatementCache(db, SQLITE_CACHED_STATEMENTS) }),
   });
   // An in-memory database has no WAL to copy, and no file that a second connection could open.
-  const checkpoint = isSqliteFile(path) ? new BackgroundCheckpoint(path, onCheckpointFailure) : undefined;
+  const file = isSqliteFile(path);
+  const checkpoint = file ? new BackgroundCheckpoint(path, onCheckpointFailure) : undefined;
+  const thread = file ? new AppendThread({ path, synchronous, limits }) : undefined;
   // Kysely closes the file only if it ever ran a query on it: a store closed unused (a start that failed before
   // its first query) would keep the file, its WAL and its shared memory open.
   const release = async (): Promise<void> => {
+    await thread?.stop();
     await checkpoint?.stop();
     if (db.open) db.close();
   };
-  return new SqlStore(kysely, new GroupCommit(new SqliteAppender(db, kysely, limits), SQLITE_GROUP_ITEMS), release);
+  return new SqlStore(kysely, new GroupCommit(new SqliteAppender(db, kysely, limits, { thread }), SQLITE_GROUP_ITEMS), release);
 }

@@ -1,3 +1,5 @@
+import { APPEND_THREAD_ENDED } from './append-thread.js';
+
 /** Driver error codes that mean "the database cannot be reached right now", not "this request is wrong". */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -16,6 +18,8 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_IOERR',
   'SQLITE_CANTOPEN',
   'SQLITE_FULL',
+  // The SQLite append thread ended under an append; the next append starts another.
+  APPEND_THREAD_ENDED,
 ]);
 
 const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;

@@ -27,6 +27,7 @@ export class KafkaIntake {
   private readonly queue: KafkaMessage[] = [];
   private queuedBytes = 0;
   private waiting: (() => void) | undefined;
+  private batchWaiter: (() => void) | undefined;
   private failure: Error | undefined;
 
   constructor(
@@ -37,18 +38,21 @@ export class KafkaIntake {
     stream.on('data', (record: KafkaMessage) => {
       this.queue.push(record);
       this.queuedBytes += recordBytes(record);
-      if (this.batchWaiting()) stream.pause();
+      if (this.batchWaiting()) {
+        stream.pause();
+        this.wakeBatchWaiter();
+      }
       this.wake();
     });
     stream.on('error', (error: Error) => {
       this.failure = error;
-      this.wake();
+      this.wakeAll();
     });
     stream.on('close', () => {
       this.failure ??= new Error('kafka stream closed');
-      this.wake();
+      this.wakeAll();
     });
-    signal.addEventListener('abort', this.wake, { once: true });
+    signal.addEventListener('abort', this.wakeAll, { once: true });
   }
 
   /** Whether the queue holds a whole batch already, by either bound. */
@@ -86,6 +90,31 @@ export class KafkaIntake {
     if (this.stream.isPaused() && !this.batchWaiting()) this.stream.resume();
     return batch;
   }
+
+  /**
+   * Resolves once a whole batch is waiting (by either bound), or the stream has failed or is stopping: what a
+   * caller busy with the last batch waits for before it takes the next, so that the next is a whole batch and not
+   * the first fetch's worth. One caller at a time; a second call replaces the first's wait.
+   */
+  whenBatchWaiting(): Promise<void> {
+    this.wakeBatchWaiter();
+    if (this.batchWaiting() || this.failure !== undefined || this.signal.aborted) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.batchWaiter = resolve;
+    return promise;
+  }
+
+  private wakeBatchWaiter(): void {
+    const resolve = this.batchWaiter;
+    this.batchWaiter = undefined;
+    resolve?.();
+  }
+
+  /** The stream failed, closed or the source is stopping: every wait ends. */
+  private readonly wakeAll = (): void => {
+    this.wakeBatchWaiter();
+    this.wake();
+  };
 
   private readonly wake = (): void => {
     const resolve = this.waiting;

@@ -294,7 +294,14 @@ export class KafkaSource implements IngestSource {
           if (sorted === undefined) return;
           storing = this.store(sorted);
         }
-        if (next === undefined && intake.hasRecords()) next = await this.takeSorted(intake);
+        if (next === undefined) {
+          // Taken while this batch stores: the next whole batch as soon as it is here, else, once the store has
+          // ended, whatever has arrived. Checked only once, right after the store began, the queue was nearly
+          // always empty then (the take had just emptied it, and the next fetch was on its way), and every batch
+          // of a backlog was decoded only after the last one was stored: nothing overlapped.
+          const whole = await Promise.race([intake.whenBatchWaiting().then(() => true), storing.then(() => false, () => false)]);
+          if (whole || intake.hasRecords()) next = await this.takeSorted(intake);
+        }
         const stored = await storing;
         storing = undefined;
         if (stored === undefined) return;

@@ -79,4 +79,72 @@ describe('KafkaIntake', () => {
     const intake = new KafkaIntake(streamOf(records) as unknown as KafkaStream, { records: 10, bytes: 1 }, new AbortController().signal);
     expect(offsets(await drain(intake, 2))).toEqual([0, 1]);
   });
+
+  describe('whenBatchWaiting', () => {
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    /** Whether `promise` has settled after a turn of the event loop. */
+    async function settled(promise: Promise<unknown>): Promise<boolean> {
+      let done = false;
+      void promise.then(() => (done = true));
+      await turn();
+      return done;
+    }
+
+    it('waits until a whole batch by records is queued, not for the first record', async () => {
+      const stream = new Readable({ objectMode: true, read() {} });
+      const intake = new KafkaIntake(stream as unknown as KafkaStream, { records: 3, bytes: 1_000_000 }, new AbortController().signal);
+      const waiting = intake.whenBatchWaiting();
+      stream.push(recordOf(0, 10));
+      stream.push(recordOf(1, 10));
+      expect(await settled(waiting)).toBe(false);
+      expect(intake.hasRecords()).toBe(true);
+      stream.push(recordOf(2, 10));
+      expect(await settled(waiting)).toBe(true);
+      expect((await intake.take()).map((record) => Number(record.offset))).toEqual([0, 1, 2]);
+    });
+
+    it('ends at the byte bound too, and at once when a batch is queued already', async () => {
+      const stream = new Readable({ objectMode: true, read() {} });
+      const intake = new KafkaIntake(stream as unknown as KafkaStream, { records: 1000, bytes: 300 }, new AbortController().signal);
+      const waiting = intake.whenBatchWaiting();
+      stream.push(recordOf(0, 200));
+      expect(await settled(waiting)).toBe(false);
+      stream.push(recordOf(1, 200));
+      expect(await settled(waiting)).toBe(true);
+      expect(await settled(intake.whenBatchWaiting())).toBe(true);
+    });
+
+    it('ends when the source stops, the stream fails or it closes, with no batch queued', async () => {
+      const stopping = new AbortController();
+      const stopped = new KafkaIntake(new Readable({ objectMode: true, read() {} }) as unknown as KafkaStream, { records: 10, bytes: 1000 }, stopping.signal);
+      const stopWait = stopped.whenBatchWaiting();
+      expect(await settled(stopWait)).toBe(false);
+      stopping.abort();
+      expect(await settled(stopWait)).toBe(true);
+      expect(await settled(stopped.whenBatchWaiting())).toBe(true);
+
+      const failing = new Readable({ objectMode: true, read() {} });
+      const failed = new KafkaIntake(failing as unknown as KafkaStream, { records: 10, bytes: 1000 }, new AbortController().signal);
+      const failWait = failed.whenBatchWaiting();
+      failing.destroy(new Error('broker gone'));
+      expect(await settled(failWait)).toBe(true);
+      await expect(failed.take()).rejects.toThrow('broker gone');
+
+      const closing = new Readable({ objectMode: true, read() {} });
+      const closed = new KafkaIntake(closing as unknown as KafkaStream, { records: 10, bytes: 1000 }, new AbortController().signal);
+      const closeWait = closed.whenBatchWaiting();
+      closing.destroy();
+      expect(await settled(closeWait)).toBe(true);
+    });
+
+    it('leaves the waiting of take() alone: a record still wakes a take that waits beside it', async () => {
+      const stream = new Readable({ objectMode: true, read() {} });
+      const intake = new KafkaIntake(stream as unknown as KafkaStream, { records: 10, bytes: 1_000_000 }, new AbortController().signal);
+      const batchWait = intake.whenBatchWaiting();
+      const taking = intake.take();
+      stream.push(recordOf(7, 10));
+      expect((await taking).map((record) => Number(record.offset))).toEqual([7]);
+      expect(await settled(batchWait)).toBe(false);
+    });
+  });
 });
